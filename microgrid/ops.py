@@ -1,0 +1,212 @@
+"""Every op microgrid knows, each defined once.
+
+An op is one entry in ``OPS``: its forward rule on floats, its local derivatives, the symbol a
+drawing shows and the line of code the static graph writes. Everything else reads this table:
+``Value`` builds nodes with ``forward``, the backward pass multiplies by ``grads``,
+``grad(create_graph=True)`` evaluates the very same ``grads`` on Values (so the derivative is
+itself a graph), the drawing shows ``symbol`` and ``microgrid.trace`` writes ``code``.
+
+``grads(x, y, out)`` (or ``grads(x, out)`` for one input) returns d out/d x (and d out/d y). The
+rules use ``+ - *`` and the functions below only, because those are defined both on floats and
+on Values; Python's own ``/`` and ``**`` on floats raise or turn complex where IEEE says inf or
+nan, so the rules spell them ``div`` and ``power``.
+
+Floats follow IEEE like PyTorch: ``exp(1000)`` is inf, ``log(0)`` is -inf, ``1/0`` is inf; no
+``OverflowError``, ``ValueError`` or ``ZeroDivisionError`` ever leaves this module.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, NamedTuple
+
+INF = math.inf
+NAN = math.nan
+
+
+# --- IEEE-safe float arithmetic ------------------------------------------------------------
+
+
+def _div(x: float, y: float) -> float:
+    try:
+        return x / y
+    except ZeroDivisionError:  # x / ±0: ±inf, or nan for 0/0 and nan/0
+        if x == 0 or x != x:
+            return NAN
+        return math.copysign(INF, x) * math.copysign(1.0, y)
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        out = x**y
+    except ZeroDivisionError:  # 0 ** negative: inf (-inf for -0 and an odd integer power)
+        odd = y == int(y) and int(y) % 2 == 1 if math.isfinite(y) else False
+        return math.copysign(INF, x) if odd else INF
+    except OverflowError:  # the magnitude overflows; the sign is the base's for odd powers
+        odd = y == int(y) and int(y) % 2 == 1
+        return -INF if x < 0 and odd else INF
+    return NAN if type(out) is complex else out  # (-8) ** (1/3) is nan, as in C's pow
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def _log(x: float) -> float:
+    if x > 0:
+        return math.log(x)
+    return -INF if x == 0 else NAN  # log(±0) = -inf; log(negative) and log(nan) = nan
+
+
+def _sigmoid(x: float) -> float:
+    # 1 / (1 + e^-x) overflows e^-x for very negative x; e^x / (1 + e^x) is the same number
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = _exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0 else x  # nan stays nan
+
+
+def _step(x: float) -> float:
+    return 1.0 if x > 0 else 0.0  # relu'(0) = 0, as in PyTorch
+
+
+# --- The table -------------------------------------------------------------------------------
+
+
+class Op(NamedTuple):
+    """One op: read by the eager engine, the backward pass, the drawing and the code generator."""
+
+    name: str
+    symbol: str  # what a drawing shows
+    arity: int
+    forward: Callable[..., float]  # on floats
+    grads: Callable[..., tuple[Any, ...]]  # local derivatives, on floats or on Values
+    code: str  # the static graph's line, e.g. "{x} * {y}"
+    array: Callable[..., Any]  # forward on NumPy arrays: array(np, x[, y])
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+OPS: dict[str, Op] = {}
+
+
+def _op(name: str, symbol: str, forward: Callable[..., float], grads: Callable[..., tuple],
+        code: str, array: Callable[..., Any]) -> Op:
+    arity = grads.__code__.co_argcount - 1  # grads takes the inputs and out
+    OPS[name] = op = Op(name, symbol, arity, forward, grads, code, array)
+    return op
+
+
+# Rules read: d out/d x, d out/d y, with out = the op's result.
+#                 name      symbol  forward              local derivatives
+ADD = _op("add", "+", lambda x, y: x + y, lambda x, y, out: (1.0, 1.0),
+          "{x} + {y}", lambda np, x, y: x + y)
+SUB = _op("sub", "−", lambda x, y: x - y, lambda x, y, out: (1.0, -1.0),
+          "{x} - {y}", lambda np, x, y: x - y)
+MUL = _op("mul", "×", lambda x, y: x * y, lambda x, y, out: (y, x),
+          "{x} * {y}", lambda np, x, y: x * y)
+# d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
+DIV = _op("div", "÷", _div, lambda x, y, out: (div(1.0, y), -div(out, y)),
+          "{x} / {y}", lambda np, x, y: np.divide(x, y))
+# d(x^y)/dx = y·x^(y-1),  d(x^y)/dy = x^y·ln x
+POW = _op("pow", "^", _pow, lambda x, y, out: (y * power(x, y - 1.0), out * log(x)),
+          "{x} ** {y}", lambda np, x, y: np.power(np.asarray(x, dtype=float), y))
+NEG = _op("neg", "−", lambda x: -x, lambda x, out: (-1.0,),
+          "-{x}", lambda np, x: -x)
+EXP = _op("exp", "exp", _exp, lambda x, out: (out,),  # (e^x)' = e^x
+          "exp({x})", lambda np, x: np.exp(x))
+LOG = _op("log", "log", _log, lambda x, out: (div(1.0, x),),  # (ln x)' = 1/x
+          "log({x})", lambda np, x: np.log(x))
+SIGMOID = _op("sigmoid", "σ", _sigmoid, lambda x, out: (out * (1.0 - out),),  # σ' = σ(1-σ)
+              "sigmoid({x})", lambda np, x: _np_sigmoid(np, x))
+TANH = _op("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,),  # tanh' = 1 - tanh²
+           "tanh({x})", lambda np, x: np.tanh(x))
+RELU = _op("relu", "ReLU", _relu, lambda x, out: (step(x),),
+           "relu({x})", lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)))
+# relu' as an op of its own, so that second derivatives and generated code can name it
+STEP = _op("step", "step", _step, lambda x, out: (0.0,),
+           "step({x})", lambda np, x: np.where(x > 0, 1.0, 0.0))
+
+
+def _np_sigmoid(np: Any, x: Any) -> Any:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# --- Functions on a Value or a number -------------------------------------------------------
+# A number gives a float, a Value gives a new node. The rules above call these, which is what
+# lets one rule serve the float backward pass and the Value graph of create_graph alike.
+
+
+def _unary(op: Op) -> Callable[[Any], Any]:
+    forward = op.forward
+
+    def fn(x: Any) -> Any:
+        if type(x) is float:
+            return forward(x)
+        apply = getattr(x, "_apply1", None)
+        if apply is not None:
+            return apply(op)
+        return forward(_to_float(x, op.name))
+
+    fn.__name__ = fn.__qualname__ = op.name
+    fn.__doc__ = f"{op.name}(x): a Value for a Value, a float for a number (IEEE: inf/nan, no errors)."
+    return fn
+
+
+def _binary(op: Op) -> Callable[[Any, Any], Any]:
+    forward = op.forward
+    method = f"__{'truediv' if op.name == 'div' else op.name}__"
+
+    def fn(x: Any, y: Any) -> Any:
+        if type(x) is float and type(y) is float:
+            return forward(x, y)
+        if hasattr(x, "_apply1") or hasattr(y, "_apply1"):
+            from .value import Value
+
+            return getattr(Value.lift(x), method)(y)
+        return forward(_to_float(x, op.name), _to_float(y, op.name))
+
+    fn.__name__ = fn.__qualname__ = {"div": "div", "pow": "power"}[op.name]
+    fn.__doc__ = f"{fn.__name__}(x, y): IEEE-safe on floats (inf/nan, no errors), a node on Values."
+    return fn
+
+
+def _to_float(x: Any, where: str) -> float:
+    if isinstance(x, (int, float)) or is_number(x):
+        try:
+            return float(x)
+        except OverflowError:  # an int too large for a float
+            return math.copysign(INF, x)
+    raise TypeError(f"{where}() takes a Value or a real number, not {type(x).__name__}")
+
+
+def is_number(x: Any) -> bool:
+    """True for the real numbers a Value accepts: int, float, bool and NumPy's real scalars."""
+    t = type(x)
+    if t is float or t is int or t is bool:
+        return True
+    if t.__module__ == "numpy":  # np.float32, np.int64, np.bool_ ... but not arrays
+        kind = getattr(getattr(x, "dtype", None), "kind", "")
+        return t.__name__ != "ndarray" and kind != "" and kind in "biuf"
+    import numbers
+
+    return isinstance(x, numbers.Real)
+
+
+exp = _unary(EXP)
+log = _unary(LOG)
+sigmoid = _unary(SIGMOID)
+tanh = _unary(TANH)
+relu = _unary(RELU)
+step = _unary(STEP)
+div = _binary(DIV)
+power = _binary(POW)
