@@ -1,4 +1,4 @@
-"""microgrid: a scalar reverse-mode automatic differentiation engine for learning how networks train.
+"""microgrid: scalar reverse-mode automatic differentiation for learning how networks train.
 
 >>> from microgrid import Value
 >>> a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")

@@ -8,7 +8,8 @@ gives exactly twice the gradients.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .value import Value
 

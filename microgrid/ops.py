@@ -18,7 +18,8 @@ Floats follow IEEE like PyTorch: ``exp(1000)`` is inf, ``log(0)`` is -inf, ``1/0
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 INF = math.inf
 NAN = math.nan
@@ -158,7 +159,7 @@ def _unary(op: Op) -> Callable[[Any], Any]:
         return forward(_to_float(x, op.name))
 
     fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = f"{op.name}(x): a Value for a Value, a float for a number (IEEE: inf/nan, no errors)."
+    fn.__doc__ = f"{op.name}(x): a new node for a Value, an IEEE float (inf/nan) for a number."
     return fn
 
 
@@ -185,7 +186,7 @@ def _to_float(x: Any, where: str) -> float:
         try:
             return float(x)
         except OverflowError:  # an int too large for a float
-            return math.copysign(INF, x)
+            return INF if x > 0 else -INF
     raise TypeError(f"{where}() takes a Value or a real number, not {type(x).__name__}")
 
 

@@ -9,12 +9,13 @@ the moment the last name for it goes away, and the cyclic garbage collector neve
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 from . import ops
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, STEP, SUB, TANH, Op, is_number
 
-Number = Union[int, float]
+Number = int | float
 
 _recording = True  # False inside no_grad(): results are built as leaves
 
