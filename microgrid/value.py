@@ -222,6 +222,12 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
+    def tree(self, show_grad: bool = True) -> str:
+        """The graph below self as indented text (op, label, data, grad): ``print(J.tree())``."""
+        from .tree import tree
+
+        return tree(self, show_grad)
+
     # Values are identities, not numbers: == compares identity (so they can key a dict) and
     # ordering compares are refused rather than silently freezing a branch in a traced graph.
     __hash__ = object.__hash__
