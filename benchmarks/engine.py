@@ -74,10 +74,6 @@ WORKER = textwrap.dedent('''
         loss.backward()
         return W[0][0][0].grad
 
-    def count_nodes(fn):
-        # nodes created by one run = objects of the engine's node type made and kept by the graph
-        return None
-
     result = {}
     for name, fn in [("least_squares", least_squares), ("mlp", mlp)]:
         fn()
@@ -90,6 +86,58 @@ WORKER = textwrap.dedent('''
         fn()
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        result[name] = {"seconds": min(times), "peak_bytes": peak}
+        result[name] = {"seconds": min(times), "peak_bytes": peak, "check": float(fn())}
     print(json.dumps(result))
 ''')
+
+
+def op_count(workload: str) -> int:
+    """Arithmetic ops one run performs: the same graph for every engine (micrograd also makes a
+    leaf per number operand; microgrid and PyTorch don't)."""
+    m, n = 2000, 10
+    if workload == "least_squares":
+        return m * (2 * n + 3) + 1  # per sample n mul + n add, then -, ** and + into the loss
+    sizes = [2, 16, 16, 1]
+    per_sample = sum(o * (2 * i + 1) for i, o in zip(sizes, sizes[1:])) + 3  # w·x + b, relu/none
+    return 100 * per_sample + 1
+
+
+def run(engine: str, repeat: int) -> dict | None:
+    proc = subprocess.run([sys.executable, "-c", WORKER, engine, str(repeat)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
+        print(f"  {engine}: not measured ({last})", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs per workload (best kept)")
+    args = parser.parse_args()
+    results = {e: run(e, args.repeat) for e in ("microgrid", "micrograd", "torch")}
+    mine = results["microgrid"]
+    if mine is None:
+        raise SystemExit("microgrid itself failed to run")
+    for workload, title in [("least_squares", "least squares, m=2000, n=10"),
+                            ("mlp", "MLP 2-16-16-1 (ReLU), 100 samples")]:
+        ops = op_count(workload)
+        print(f"\n{title}: build + backward, {ops:,} ops")
+        print(f"  {'engine':<10} {'best time':>10} {'microgrid is':>14} {'peak memory/op':>16}")
+        for engine, res in results.items():
+            if res is None:
+                print(f"  {engine:<10} {'not installed':>10}")
+                continue
+            r = res[workload]
+            if abs(r["check"] - mine[workload]["check"]) > 1e-6 * max(1.0, abs(r["check"])):
+                print(f"  {engine:<10} gives a different gradient: {r['check']} vs "
+                      f"{mine[workload]['check']}")
+            ratio = r["seconds"] / mine[workload]["seconds"]
+            faster = "-" if engine == "microgrid" else f"{ratio:.1f}x faster"
+            print(f"  {engine:<10} {r['seconds'] * 1000:>8.1f}ms {faster:>14} "
+                  f"{r['peak_bytes'] / ops:>13.0f} B")
+
+
+if __name__ == "__main__":
+    main()

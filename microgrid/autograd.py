@@ -45,14 +45,20 @@ def topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _propagate(order: list[Value], seed: float) -> None:
-    """Chain rule over a fresh ``topological_order`` (its adjoints are 0.0), floats only."""
+def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
+    """The chain rule over a fresh ``topological_order`` (adjoints 0.0), on floats.
+
+    Walking the order backwards, a node's adjoint is complete when it is reached (everything
+    computed from it came later in the order), so it can be added to ``.grad`` right there.
+    """
     order[-1]._adj = seed
     for node in reversed(order):
+        g = node._adj
+        if accumulate:
+            node.grad += g
         op = node._op
         if op is None:
             continue
-        g = node._adj
         x = node._x
         y = node._y
         if y is None:
@@ -69,10 +75,7 @@ def _propagate(order: list[Value], seed: float) -> None:
 
 def backward(root: Value, grad: float = 1.0) -> None:
     """Add d(root)/d(node) · grad to ``.grad`` of every node below ``root``."""
-    order = topological_order(root)
-    _propagate(order, _seed(grad))
-    for node in order:
-        node.grad += node._adj
+    _propagate(topological_order(root), _seed(grad), True)
 
 
 def _seed(grad: Any) -> float:
@@ -101,7 +104,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         results = _graph_grads(output, targets)
     else:
         order = topological_order(output)
-        _propagate(order, 1.0)
+        _propagate(order, 1.0, False)
         mark = output._mark
         results = [t._adj if t._mark is mark else 0.0 for t in targets]
     return results[0] if single else results

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 INF = math.inf
 NAN = math.nan
@@ -81,16 +81,20 @@ def _step(x: float) -> float:
 # --- The table -------------------------------------------------------------------------------
 
 
-class Op(NamedTuple):
+class Op:
     """One op: read by the eager engine, the backward pass, the drawing and the code generator."""
 
-    name: str
-    symbol: str  # what a drawing shows
-    arity: int
-    forward: Callable[..., float]  # on floats
-    grads: Callable[..., tuple[Any, ...]]  # local derivatives, on floats or on Values
-    code: str  # the static graph's line, e.g. "{x} * {y}"
-    array: Callable[..., Any]  # forward on NumPy arrays: array(np, x[, y])
+    __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array")
+
+    def __init__(self, name: str, symbol: str, forward: Callable[..., float],
+                 grads: Callable[..., tuple], code: str, array: Callable[..., Any]) -> None:
+        self.name = name
+        self.symbol = symbol  # what a drawing shows
+        self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
+        self.forward = forward  # on floats
+        self.grads = grads  # local derivatives d out/d x (, d out/d y), on floats or on Values
+        self.code = code  # the static graph's line, e.g. "{x} * {y}"
+        self.array = array  # forward on NumPy arrays: array(np, x[, y])
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -101,8 +105,7 @@ OPS: dict[str, Op] = {}
 
 def _op(name: str, symbol: str, forward: Callable[..., float], grads: Callable[..., tuple],
         code: str, array: Callable[..., Any]) -> Op:
-    arity = grads.__code__.co_argcount - 1  # grads takes the inputs and out
-    OPS[name] = op = Op(name, symbol, arity, forward, grads, code, array)
+    OPS[name] = op = Op(name, symbol, forward, grads, code, array)
     return op
 
 
