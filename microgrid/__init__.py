@@ -9,6 +9,7 @@
 """
 
 from .autograd import grad, topological_order
+from .draw import GraphvizNotFound, draw
 from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, exp, log, relu, sigmoid, tanh
 from .value import Value, is_recording, no_grad
@@ -18,7 +19,9 @@ __version__ = "0.1.0"
 __all__ = [
     "OPS",
     "GradcheckError",
+    "GraphvizNotFound",
     "Value",
+    "draw",
     "exp",
     "grad",
     "gradcheck",

@@ -1,0 +1,33 @@
+"""Shared fixtures."""
+
+import os
+import shutil
+
+import pytest
+
+INSTALL = ("install Graphviz's `dot`: apt install graphviz, brew install graphviz, "
+           "conda install -c conda-forge graphviz or choco install graphviz")
+
+
+@pytest.fixture
+def dot():
+    """The path of Graphviz's ``dot``, for tests that render real pictures.
+
+    CI installs Graphviz, so there a missing ``dot`` is a failure, never a skip; elsewhere the
+    test is skipped with how to install it.
+    """
+    path = shutil.which("dot")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"Graphviz's `dot` is not on PATH in CI; {INSTALL}")
+        pytest.skip(f"rendering needs Graphviz's `dot`; {INSTALL}")
+    return path
+
+
+@pytest.fixture
+def no_dot(tmp_path, monkeypatch):
+    """PATH holds only an empty folder, so no ``dot`` can be found (works on every machine)."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    return empty
