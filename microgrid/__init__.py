@@ -6,15 +6,41 @@
 >>> J.backward()
 >>> a.grad, b.grad, c.grad
 (3.0, 6.0, 9.0)
+
+The engine (Value, the ops, backward, grad) imports only the standard library; the rest (drawing,
+training, datasets, the static graph) is imported the first time it is used.
 """
 
+from importlib import import_module
+from typing import Any
+
 from .autograd import grad, topological_order
-from .draw import GraphvizNotFound, draw
 from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, exp, log, relu, sigmoid, tanh
 from .value import Value, is_recording, no_grad
 
 __version__ = "0.1.0"
+
+# name -> the submodule that defines it, imported on first use
+_LAZY = {
+    "draw": "draw",
+    "GraphvizNotFound": "draw",
+    "trace": "trace",
+    "TracedFunction": "trace",
+}
+_SUBMODULES = {"datasets", "draw", "losses", "nn", "optim", "train", "trace", "codegen", "tree"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'microgrid' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "OPS",
@@ -32,4 +58,12 @@ __all__ = [
     "sigmoid",
     "tanh",
     "topological_order",
+    "trace",
+    "TracedFunction",
+    # submodules
+    "datasets",
+    "losses",
+    "nn",
+    "optim",
+    "train",
 ]

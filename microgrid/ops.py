@@ -18,6 +18,7 @@ Floats follow IEEE like PyTorch: ``exp(1000)`` is inf, ``log(0)`` is -inf, ``1/0
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -111,11 +112,11 @@ def _op(name: str, symbol: str, forward: Callable[..., float], grads: Callable[.
 
 # Rules read: d out/d x, d out/d y, with out = the op's result.
 #                 name      symbol  forward              local derivatives
-ADD = _op("add", "+", lambda x, y: x + y, lambda x, y, out: (1.0, 1.0),
+ADD = _op("add", "+", operator.add, lambda x, y, out: (1.0, 1.0),
           "{x} + {y}", lambda np, x, y: x + y)
-SUB = _op("sub", "−", lambda x, y: x - y, lambda x, y, out: (1.0, -1.0),
+SUB = _op("sub", "−", operator.sub, lambda x, y, out: (1.0, -1.0),
           "{x} - {y}", lambda np, x, y: x - y)
-MUL = _op("mul", "×", lambda x, y: x * y, lambda x, y, out: (y, x),
+MUL = _op("mul", "×", operator.mul, lambda x, y, out: (y, x),
           "{x} * {y}", lambda np, x, y: x * y)
 # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
 DIV = _op("div", "÷", _div, lambda x, y, out: (div(1.0, y), -div(out, y)),
@@ -123,7 +124,7 @@ DIV = _op("div", "÷", _div, lambda x, y, out: (div(1.0, y), -div(out, y)),
 # d(x^y)/dx = y·x^(y-1),  d(x^y)/dy = x^y·ln x
 POW = _op("pow", "^", _pow, lambda x, y, out: (y * power(x, y - 1.0), out * log(x)),
           "{x} ** {y}", lambda np, x, y: np.power(np.asarray(x, dtype=float), y))
-NEG = _op("neg", "−", lambda x: -x, lambda x, out: (-1.0,),
+NEG = _op("neg", "−", operator.neg, lambda x, out: (-1.0,),
           "-{x}", lambda np, x: -x)
 EXP = _op("exp", "exp", _exp, lambda x, out: (out,),  # (e^x)' = e^x
           "exp({x})", lambda np, x: np.exp(x))
