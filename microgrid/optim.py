@@ -1,0 +1,132 @@
+"""Optimizers: turn each parameter's ``.grad`` into a step on its ``.data``.
+
+The update is arithmetic on plain floats, outside any graph: changing a weight is not part of
+what the next backward pass differentiates. The formulas are PyTorch's, so a run can be
+checked against ``torch.optim`` number for number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+from .ops import _div, is_number
+from .value import Value
+
+
+class Optimizer:
+    """Holds the parameters to update; ``zero_grad()`` clears their gradients."""
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        if isinstance(params, Value):
+            raise TypeError("params must be an iterable of Values, e.g. model.parameters()")
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(f"params must be an iterable of Values, "
+                            f"not {type(params).__name__}") from None
+        if not params:
+            raise ValueError("the optimizer got an empty list of parameters")
+        for i, p in enumerate(params):
+            if type(p) is not Value:
+                raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a parameter appears twice in params; it would be updated twice")
+        self.params = params
+        self.lr = _positive("lr", lr)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0; backward() adds to it, so do this each step."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Gradient descent: w := w − lr·dw, the course's update rule.
+
+    With ``momentum`` μ > 0 each parameter keeps a velocity v := μ·v + dw and steps
+    w := w − lr·v, so consistent gradients build up speed and oscillating ones cancel
+    (PyTorch's form; the course's v := β·v + (1−β)·dw is the same with lr scaled by 1 − β).
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0) -> None:
+        super().__init__(params, lr)
+        momentum = _real("momentum", momentum)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        self.momentum = momentum
+        self.velocity = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        lr = self.lr
+        if self.momentum == 0.0:
+            for p in self.params:
+                p.data -= lr * p.grad
+            return
+        mu = self.momentum
+        v = self.velocity
+        for i, p in enumerate(self.params):
+            v[i] = vi = mu * v[i] + p.grad
+            p.data -= lr * vi
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient, divided by a running size of the gradient.
+
+    m := β1·m + (1−β1)·dw and s := β2·s + (1−β2)·dw², both corrected for starting at 0
+    (divided by 1 − βᵗ after t steps), then w := w − lr·m̂ / (√ŝ + eps). Every parameter gets
+    a step of about lr at first, whatever the scale of its gradient.
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float = 0.001,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError("betas must be a pair of numbers (beta1, beta2)")
+        beta1, beta2 = (_real(f"betas[{i}]", b) for i, b in enumerate(betas))
+        for i, b in enumerate((beta1, beta2)):
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"betas[{i}] must be in [0, 1), got {b}")
+        eps = _real("eps", eps)
+        if not eps >= 0.0:
+            raise ValueError(f"eps must be >= 0, got {eps}")
+        self.betas = (beta1, beta2)
+        self.eps = eps
+        self.t = 0
+        self.m = [0.0] * len(self.params)
+        self.s = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        self.t += 1
+        beta1, beta2 = self.betas
+        c1 = 1.0 - beta1**self.t
+        c2 = math.sqrt(1.0 - beta2**self.t)
+        step_size = self.lr / c1
+        eps = self.eps
+        m, s = self.m, self.s
+        for i, p in enumerate(self.params):
+            g = p.grad
+            m[i] = mi = beta1 * m[i] + (1.0 - beta1) * g
+            s[i] = si = beta2 * s[i] + (1.0 - beta2) * (g * g)
+            # _div: with eps = 0 a zero gradient is 0/0, nan as in IEEE, not an exception
+            p.data -= step_size * _div(mi, math.sqrt(si) / c2 + eps)
+
+
+def _real(name: str, x: Any) -> float:
+    if isinstance(x, bool) or not is_number(x):
+        raise TypeError(f"{name} must be a number, not {type(x).__name__}")
+    x = float(x)
+    if not math.isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}")
+    return x
+
+
+def _positive(name: str, x: Any) -> float:
+    x = _real(name, x)
+    if not x > 0.0:
+        raise ValueError(f"{name} must be > 0, got {x}")
+    return x
