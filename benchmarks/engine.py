@@ -16,8 +16,8 @@ import sys
 import textwrap
 
 WORKER = textwrap.dedent('''
-    import gc, json, random, sys, time, tracemalloc
-    engine, repeat = sys.argv[1], int(sys.argv[2])
+    import json, random, resource, sys, time
+    engine, workload, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
     sys.setrecursionlimit(1_000_000)  # micrograd's backward recurses
     if engine == "microgrid":
         from microgrid import Value
@@ -74,20 +74,19 @@ WORKER = textwrap.dedent('''
         loss.backward()
         return W[0][0][0].grad
 
-    result = {}
-    for name, fn in [("least_squares", least_squares), ("mlp", mlp)]:
+    def peak_rss():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+    fn = {"least_squares": least_squares, "mlp": mlp}[workload]
+    before = peak_rss()  # the first run's rise of the high-water mark: its graph's memory
+    fn()
+    peak = peak_rss() - before
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
         fn()
-        times = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        tracemalloc.start()
-        fn()
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        result[name] = {"seconds": min(times), "peak_bytes": peak, "check": float(fn())}
-    print(json.dumps(result))
+        times.append(time.perf_counter() - t)
+    print(json.dumps({"seconds": min(times), "peak_bytes": peak, "check": float(fn())}))
 ''')
 
 
@@ -102,12 +101,12 @@ def op_count(workload: str) -> int:
     return 100 * per_sample + 1
 
 
-def run(engine: str, repeat: int) -> dict | None:
-    proc = subprocess.run([sys.executable, "-c", WORKER, engine, str(repeat)],
+def run(engine: str, workload: str, repeat: int) -> dict | None:
+    proc = subprocess.run([sys.executable, "-c", WORKER, engine, workload, str(repeat)],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
-        print(f"  {engine}: not measured ({last})", file=sys.stderr)
+        print(f"  {engine}: not measured ({last})")
         return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -116,12 +115,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per workload (best kept)")
     args = parser.parse_args()
-    results = {e: run(e, args.repeat) for e in ("microgrid", "micrograd", "torch")}
-    mine = results["microgrid"]
-    if mine is None:
-        raise SystemExit("microgrid itself failed to run")
     for workload, title in [("least_squares", "least squares, m=2000, n=10"),
                             ("mlp", "MLP 2-16-16-1 (ReLU), 100 samples")]:
+        results = {e: run(e, workload, args.repeat) for e in ("microgrid", "micrograd", "torch")}
+        mine = results["microgrid"]
+        if mine is None:
+            raise SystemExit("microgrid itself failed to run")
         ops = op_count(workload)
         print(f"\n{title}: build + backward, {ops:,} ops")
         print(f"  {'engine':<10} {'best time':>10} {'microgrid is':>14} {'peak memory/op':>16}")
@@ -129,11 +128,10 @@ def main() -> None:
             if res is None:
                 print(f"  {engine:<10} {'not installed':>10}")
                 continue
-            r = res[workload]
-            if abs(r["check"] - mine[workload]["check"]) > 1e-6 * max(1.0, abs(r["check"])):
-                print(f"  {engine:<10} gives a different gradient: {r['check']} vs "
-                      f"{mine[workload]['check']}")
-            ratio = r["seconds"] / mine[workload]["seconds"]
+            r = res
+            if abs(r["check"] - mine["check"]) > 1e-6 * max(1.0, abs(r["check"])):
+                print(f"  {engine:<10} gives a different gradient: {r['check']} vs {mine['check']}")
+            ratio = r["seconds"] / mine["seconds"]
             faster = "-" if engine == "microgrid" else f"{ratio:.1f}x faster"
             print(f"  {engine:<10} {r['seconds'] * 1000:>8.1f}ms {faster:>14} "
                   f"{r['peak_bytes'] / ops:>13.0f} B")
