@@ -15,16 +15,16 @@ from importlib import import_module
 from typing import Any
 
 from .autograd import grad, topological_order
+from .draw import GraphvizNotFound, draw  # eager: `import microgrid.draw` can't shadow it
 from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, exp, log, relu, sigmoid, tanh
+from .trace import TracedFunction, trace  # eager: `import microgrid.trace` can't shadow it
 from .value import Value, is_recording, no_grad
 
 __version__ = "0.1.0"
 
 # name -> the submodule that defines it, imported on first use
 _LAZY = {
-    "draw": "draw",
-    "GraphvizNotFound": "draw",
     "trace": "trace",
     "TracedFunction": "trace",
 }
