@@ -1,15 +1,217 @@
-"""The ``microgrid`` command line."""
+"""The ``microgrid`` command line: differentiate and draw a formula, or walk the course's demo.
+
+::
+
+    microgrid grad "3*(a+b*c)" a=5 b=3 c=2          # the value and each variable's gradient
+    microgrid grad "log(a)" a=-1 --json             # the same as JSON
+    microgrid draw "3*(a+b*c)" a=5 b=3 c=2 -o graph.png
+    microgrid demo                                  # the course from J = 3(a+bc) to training
+
+Formulas are read by ``microgrid.expr`` (a whitelist, never ``eval``). Anything wrong with the
+command (a bad formula, a malformed ``name=value``) is one line on stderr and exit code 2; a
+problem of the machine (no ``dot``, a file that cannot be written) is one line and exit code 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
-from . import Value
+from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
+from .value import Value
+
+USAGE_ERROR = 2
+MACHINE_ERROR = 1
 
 
-def demo() -> int:
-    """The course's computation graph J = 3(a + bc), forward and backward."""
+class UsageError(ValueError):
+    """The command line itself is wrong: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line (not usage + message) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        if "unrecognized arguments: -" in message or "expected one argument" in message:
+            hint = " (an expression starting with '-' goes after '--', e.g. -- \"-a*b\")"
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {_one_line(message)}{hint}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0, 1 for the machine, 2 for usage)."""
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ExpressionError, UsageError) as e:
+        return _fail(args.prog, e, USAGE_ERROR)
+    except ValueError as e:  # e.g. a graph over draw()'s max_nodes, or an unknown extension
+        return _fail(args.prog, e, USAGE_ERROR)
+    except (RuntimeError, OSError) as e:  # no `dot`, a file that cannot be written
+        return _fail(args.prog, e, MACHINE_ERROR)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> _Parser:
+    parser = _Parser(prog="microgrid", description="A scalar autodiff engine for learning how "
+                     "neural networks are trained: differentiate and draw formulas.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+    functions = " ".join(FUNCTIONS)
+    formula = (f"a formula of numbers, variables, + - * / ** and {functions} (quote it), "
+               "e.g. '3*(a+b*c)'; - reads it from stdin")
+
+    p = sub.add_parser("grad", help="print a formula's value and each variable's gradient",
+                       description="Print the formula's value and d(formula)/d(variable) for "
+                       "each variable, computed by backward().")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON (inf and nan as the strings \"inf\", \"-inf\", \"nan\")")
+    p.set_defaults(run=_grad, prog="microgrid grad")
+
+    p = sub.add_parser("draw", help="draw a formula's graph with each node's data and grad",
+                       description="Save the formula's computation graph after backward(): "
+                       "every value with its data and grad, every op between.")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the picture to write: .png, .svg, .pdf, or .dot for the DOT text")
+    p.add_argument("--rankdir", default="LR", choices=("LR", "RL", "TB", "BT"),
+                   help="direction of the graph (default LR: inputs on the left)")
+    p.add_argument("--no-grad", action="store_true", help="show data only")
+    p.set_defaults(run=_draw, prog="microgrid draw")
+
+    p = sub.add_parser("demo", help="walk the course end to end: computation graph, logistic "
+                       "regression by hand and by autograd, pictures, training on real data",
+                       description="The course end to end, printed and drawn.")
+    p.add_argument("--out", default="microgrid-demo", metavar="DIR",
+                   help="folder for the pictures (default ./microgrid-demo)")
+    p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                   help="epochs of training on the breast cancer data")
+    p.set_defaults(run=_demo, prog="microgrid demo")
+    return parser
+
+
+# --- microgrid grad / draw -------------------------------------------------------------------
+
+
+def _evaluate(args: argparse.Namespace) -> tuple[Any, dict[str, Value]]:
+    """Parse the formula and the variables, build the graph and run backward()."""
+    args.expression = _read_expression(args.expression)
+    expression = parse(args.expression)
+    leaves = _variables(args.variables)
+    missing = [n for n in expression.names if n not in leaves]
+    if missing:
+        raise UsageError(f"no value for {', '.join(missing)}: give it as {missing[0]}=NUMBER")
+    unused = [n for n in leaves if n not in expression.names]
+    if unused:
+        print(f"{args.prog}: warning: {', '.join(unused)} not used in the formula "
+              "(gradient 0)", file=sys.stderr)
+    out = expression(leaves)
+    if type(out) is Value:
+        out.backward()
+    return out, leaves
+
+
+def _read_expression(text: str) -> str:
+    """The formula itself, or for "-" the formula read from stdin (no more than the limit)."""
+    if text != "-":
+        return text
+    source = sys.stdin.read(MAX_LENGTH + 1)
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(f"the expression on stdin is longer than the limit of "
+                              f"{MAX_LENGTH:,} characters")
+    return source.strip()
+
+
+def _variables(items: Sequence[str]) -> dict[str, Value]:
+    leaves: dict[str, Value] = {}
+    for item in items:
+        name, eq, text = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise UsageError(f"expected NAME=VALUE, got {_short(item)}")
+        if not name.isidentifier() or name in ("True", "False", "None") or _is_keyword(name):
+            raise UsageError(f"{_short(name)} is not a variable name (in {_short(item)})")
+        if name in FUNCTIONS:
+            raise UsageError(f"{name} is a function, not a variable name")
+        if name in leaves:
+            raise UsageError(f"{name} is given twice")
+        try:
+            value = float(text)
+        except ValueError:
+            raise UsageError(f"the value of {name} is not a number: {_short(text)}") from None
+        leaves[name] = Value(value, label=name)
+    return leaves
+
+
+def _grad(args: argparse.Namespace) -> int:
+    out, leaves = _evaluate(args)
+    value = out.data if type(out) is Value else out
+    if args.json:
+        doc = {
+            "expression": args.expression,
+            "value": _json_number(value),
+            "variables": {n: {"value": _json_number(v.data), "grad": _json_number(v.grad)}
+                          for n, v in leaves.items()},
+        }
+        print(json.dumps(doc, ensure_ascii=False))
+        return 0
+    print(f"{args.expression.strip()} = {_num(value)}")
+    if leaves:
+        rows = [("variable", "value", "gradient")]
+        rows += [(n, _num(v.data), _num(v.grad)) for n, v in leaves.items()]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for r in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+    return 0
+
+
+def _draw(args: argparse.Namespace) -> int:
+    from .draw import _format_of, draw
+
+    _format_of(args.output)  # a bad extension is reported before any work
+    out, _ = _evaluate(args)
+    if type(out) is not Value:  # a formula of numbers only: one node, its value
+        out = Value(out)
+    if not out.label:
+        text = args.expression.strip()
+        out.label = text if len(text) <= 30 else "output"
+    draw(out, rankdir=args.rankdir, show_grad=not args.no_grad, path=args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+# --- microgrid demo --------------------------------------------------------------------------
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """The course end to end: each step prints what the course computes by hand beside what
+    the engine computes, so a learner can check one against the other."""
+    from pathlib import Path
+
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    J = _demo_graph()
+    L = _demo_logistic()
+    _demo_pictures(folder, {"computation_graph": J, "logistic_regression": L})
+    return 0
+
+
+def _title(text: str) -> None:
+    print(f"\n== {text} ==")
+
+
+def _demo_graph() -> Value:
+    from .gradcheck import gradcheck
+
+    _title("1. The computation graph J = 3(a + bc) at a=5, b=3, c=2")
     a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
     u = b * c
     u.label = "u"
@@ -20,17 +222,104 @@ def demo() -> int:
     J.backward()
     print(f"forward:  u = bc = {u.data:g}, v = a + u = {v.data:g}, J = 3v = {J.data:g}")
     print(f"backward: dJ/da = {a.grad:g}, dJ/db = {b.grad:g}, dJ/dc = {c.grad:g}")
-    return 0
+    print("bump check: nudge one input by 0.001 and watch J move by 0.001 × its gradient")
+
+    def f(a: Any, b: Any, c: Any) -> Any:
+        return 3 * (a + b * c)
+
+    h = 0.001
+    bumped = {"a": f(5.0 + h, 3.0, 2.0), "b": f(5.0, 3.0 + h, 2.0), "c": f(5.0, 3.0, 2.0 + h)}
+    for name, leaf in (("a", a), ("b", b), ("c", c)):
+        up = bumped[name]
+        print(f"  {name} + 0.001 -> J = {up:.6g}   (J' - J) / 0.001 = {(up - J.data) / h:.4f}"
+              f"   backward: {leaf.grad:g}")
+    print(f"gradcheck (central differences against backward): {gradcheck(f, a, b, c)}")
+    print(J.tree())
+    return J
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="microgrid", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="walk the course's computation graph")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo()
-    return 2
+def _demo_logistic() -> Value:
+    _title("2. Logistic regression on one sample: autograd beside the course's formulas")
+    x1, x2, y = 1.0, 2.0, 1.0
+    w1, w2, b = Value(0.5, label="w1"), Value(-0.25, label="w2"), Value(0.1, label="b")
+    z = w1 * x1 + w2 * x2 + b
+    z.label = "z"
+    a = z.sigmoid()
+    a.label = "a"
+    L = -(y * a.log() + (1.0 - y) * (1.0 - a).log())  # L(a, y) = −(y log a + (1−y) log(1−a))
+    L.label = "L"
+    L.backward()
+    print(f"x1={x1:g}, x2={x2:g}, y={y:g}; w1={w1.data:g}, w2={w2.data:g}, b={b.data:g}")
+    print(f"forward:  z = w1·x1 + w2·x2 + b = {z.data:.4f}, a = σ(z) = {a.data:.4f}, "
+          f"L = {L.data:.4f}")
+    dz = a.data - y
+    rows = [("", "autograd", "course formula"),
+            ("dz", f"{z.grad:.6f}", f"a − y   = {dz:.6f}"),
+            ("dw1", f"{w1.grad:.6f}", f"x1·dz   = {x1 * dz:.6f}"),
+            ("dw2", f"{w2.grad:.6f}", f"x2·dz   = {x2 * dz:.6f}"),
+            ("db", f"{b.grad:.6f}", f"dz      = {dz:.6f}")]
+    for r in rows:
+        print(f"  {r[0]:<4} {r[1]:>10}   {r[2]}")
+    return L
+
+
+def _demo_pictures(folder: Any, graphs: dict[str, Value]) -> None:
+    from .draw import INSTALL_HINT, GraphvizNotFound, draw
+
+    _title(f"3. Pictures of both graphs, in {folder}/")
+    missing = False
+    for name, root in graphs.items():
+        graph = draw(root)
+        target = folder / f"{name}.png"
+        try:
+            target.write_bytes(graph.pipe(format="png"))
+        except GraphvizNotFound:
+            missing = True
+            target = folder / f"{name}.dot"
+            target.write_text(graph.source, encoding="utf-8")
+        print(f"wrote {target}")
+    if missing:
+        print(f"(the .dot files are the graphs' text; for PNG pictures {INSTALL_HINT})")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _fail(prog: str, error: BaseException, code: int) -> int:
+    print(f"{prog}: error: {_one_line(str(error))}", file=sys.stderr)
+    return code
+
+
+def _num(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _json_number(x: float) -> float | str:
+    return x if math.isfinite(x) else str(x)  # strict JSON has no inf or nan
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _is_keyword(name: str) -> bool:
+    import keyword
+
+    return keyword.iskeyword(name)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {n}")
+    return n
 
 
 if __name__ == "__main__":

@@ -1,0 +1,322 @@
+"""The command line and the formula parser behind it, including hostile input.
+
+The command line is run as a user runs it, ``python -m microgrid ...`` in a subprocess. The
+hostile inputs are started all at once and awaited together, so the batch costs about as much
+as the slowest of them.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from microgrid import Value
+from microgrid.cli import main
+from microgrid.expr import MAX_LENGTH, ExpressionError, parse
+
+TIMEOUT = 60  # only so that a hang fails instead of blocking the suite; speed is not asserted
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def cli(*args, env=None, cwd=None):
+    return subprocess.run([sys.executable, "-m", "microgrid", *args], capture_output=True,
+                          text=True, timeout=TIMEOUT, env=env, cwd=cwd)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+
+def test_parse_names_and_value():
+    f = parse("3*(a+b*c)")
+    assert f.names == ("a", "b", "c")
+    assert f({"a": 5.0, "b": 3.0, "c": 2.0}) == 33.0
+
+
+def test_values_build_one_graph_with_shared_leaves():
+    a = Value(2.0, label="a")
+    out = parse("a*a + exp(a) - 2**a + sigmoid(a)/tanh(a) + relu(-a) + log(a)")({"a": a})
+    out.backward()
+    expected = (2 * 2 + math.exp(2) - 2**2 + sigmoid(2) / math.tanh(2) + 0 + math.log(2))
+    assert out.data == pytest.approx(expected)
+    s, t = sigmoid(2), math.tanh(2)
+    dexpected = (2 * 2 + math.exp(2) - 2**2 * math.log(2)
+                 + (s * (1 - s) * t - s * (1 - t * t)) / t**2 + 1 / 2)
+    assert a.grad == pytest.approx(dexpected)
+
+
+def test_numbers_are_floats_and_ieee():
+    assert parse("9**9**9")({}) == math.inf
+    assert math.isnan(parse("log(a)")({"a": -1.0}))
+    assert parse("1/0")({}) == math.inf
+    assert parse("-a")({"a": 2.0}) == -2.0
+    assert parse("+a")({"a": 2.0}) == 2.0
+    assert parse("1" + "0" * 400)({}) == math.inf  # an int literal beyond the float range
+
+
+def test_a_number_operand_stays_a_number_in_the_graph():
+    a = Value(1.0, label="a")
+    out = parse("2**a")({"a": a})
+    assert out.inputs == (2.0, a)
+
+
+def test_evaluation_is_a_loop():
+    # a formula as deep as the parser allows: evaluating it must not recurse
+    src = "+".join(["a"] * 400)
+    a = Value(1.0, label="a")
+    out = parse(src)({"a": a})
+    out.backward()
+    assert out.data == 400.0 and a.grad == 400.0
+
+
+@pytest.mark.parametrize("source, message", [
+    ("__import__('os').system('true')", "only exp, log, sigmoid, tanh, relu can be called"),
+    ("__import__('os')", "unknown function '__import__'"),
+    ("import os", "syntax error"),
+    ("a.__class__", "attribute access"),
+    ("(lambda: 1)()", "only exp, log, sigmoid, tanh, relu can be called"),
+    ("lambda: 1", "lambda is not allowed"),
+    ("[x for x in (1, 2)]", "comprehension"),
+    ("{x: 1 for x in a}", "comprehension"),
+    ("foo(a)", "unknown function 'foo'"),
+    ("exp(a, a)", "exp() takes exactly one argument, got 2"),
+    ("log()", "log() takes exactly one argument, got 0"),
+    ("exp(x=a)", "exp() takes no keyword arguments"),
+    ("exp(*a)", "'*' unpacking"),
+    ("3*(a+", "syntax error"),
+    ("a[0]", "indexing"),
+    ("a < b", "comparison"),
+    ("a and b", "'and'/'or'"),
+    ("a if b else c", "'if ... else'"),
+    ("(a := 1)", "assignment"),
+    ("'text'", "a string"),
+    ("f'{a}'", "a string"),
+    ("1j", "a complex number"),
+    ("True", "True is not allowed"),
+    ("None", "None is not allowed"),
+    ("a % b", "operator % is not supported"),
+    ("a // b", "operator // is not supported"),
+    ("~a", "operator ~ is not supported"),
+    ("not a", "operator not is not supported"),
+    ("(a, b)", "a tuple"),
+    ("exp", "exp is a function"),
+    ("", "empty"),
+    ("   ", "empty"),
+    ("(" * 5000 + "a" + ")" * 5000, "parentheses are nested 5,000 deep"),
+    ("(" * 5000 + "a", "parentheses are nested 5,000 deep"),
+    ("-" * 5000 + "a", "nested too deeply"),
+    ("a**" * 3000 + "a", "nested too deeply"),
+    ("a+" * 5000 + "a", "nested too deeply"),
+    ("a+" * 1001 + "a", "nests operators more than 1000 deep"),
+    ("a+" * 500_000 + "a", f"the limit is {MAX_LENGTH:,}"),
+    ("1" * 5000, "syntax error"),
+    ("a\0b", "null"),
+])
+def test_parse_refuses(source, message):
+    with pytest.raises(ExpressionError) as e:
+        parse(source)
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+    assert isinstance(e.value, ValueError)
+
+
+def test_a_missing_variable_is_an_error():
+    with pytest.raises(ExpressionError, match="no value for b"):
+        parse("a + b")({"a": 1.0})
+
+
+def test_parse_takes_a_string():
+    with pytest.raises(TypeError):
+        parse(3)
+
+
+# --- grad and draw, in process --------------------------------------------------------------
+
+
+def test_grad_prints_value_and_gradient_table(capsys):
+    assert main(["grad", "3*(a+b*c)", "a=5", "b=3", "c=2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "3*(a+b*c) = 33"
+    assert out[1].split() == ["variable", "value", "gradient"]
+    assert [line.split() for line in out[2:]] == [["a", "5", "3"], ["b", "3", "6"],
+                                                  ["c", "2", "9"]]
+
+
+def test_grad_json(capsys):
+    assert main(["grad", "log(a) * b", "a=-1", "b=2", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["expression"] == "log(a) * b"
+    assert doc["value"] == "nan"  # strict JSON has no nan: written as a string
+    assert doc["variables"]["a"] == {"value": -1.0, "grad": -2.0}  # d/da = b/a
+    assert doc["variables"]["b"] == {"value": 2.0, "grad": "nan"}
+
+
+def test_grad_of_numbers_only_and_unused_variables(capsys):
+    assert main(["grad", "9**9**9"]) == 0
+    assert capsys.readouterr().out.strip() == "9**9**9 = inf"
+    assert main(["grad", "2*a", "a=1", "z=4"]) == 0
+    captured = capsys.readouterr()
+    assert "z not used" in captured.err
+    assert captured.out.splitlines()[-1].split() == ["z", "4", "0"]
+
+
+def test_draw_writes_the_dot_text(tmp_path, capsys):
+    target = tmp_path / "graph.dot"
+    assert main(["draw", "3*(a+b*c)", "a=5", "b=3", "c=2", "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    for record in ["{ a | data 5 | grad 3 }", "{ b | data 3 | grad 6 }",
+                   "{ c | data 2 | grad 9 }", "{ 3*(a+b*c) | data 33 | grad 1 }"]:
+        assert record in text
+    assert main(["draw", "a*b", "a=5", "b=3", "--no-grad", "--rankdir", "TB",
+                 "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert "grad" not in text and "rankdir=TB" in text
+
+
+# --- through a subprocess ----------------------------------------------------------------
+
+
+def test_python_dash_m_grad():
+    r = cli("grad", "3*(a+b*c)", "a=5", "b=3", "c=2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "3*(a+b*c) = 33"
+    assert r.stderr == ""
+
+
+def test_log_of_a_negative_number_is_nan_not_an_error():
+    r = cli("grad", "log(a)", "a=-1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "log(a) = nan"
+    assert r.stdout.splitlines()[2].split() == ["a", "-1", "-1"]  # d log(a)/da = 1/a
+
+
+def test_draw_png_and_svg(dot, tmp_path):
+    for name, check in [("graph.png", lambda b: b.startswith(PNG_MAGIC) and len(b) > 2000),
+                        ("graph.svg", lambda b: b"<svg" in b and b"data 33" in b)]:
+        r = cli("draw", "3*(a+b*c)", "a=5", "b=3", "c=2", "-o", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+        assert check((tmp_path / name).read_bytes())
+
+
+def test_draw_without_dot_is_one_line_with_how_to_install(no_dot, tmp_path):
+    r = cli("draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "graph.png"), env=dict(os.environ))
+    assert r.returncode == 1
+    assert len(r.stderr.splitlines()) == 1
+    assert "Traceback" not in r.stderr
+    assert "apt install graphviz" in r.stderr and "brew" in r.stderr
+
+
+def test_no_arguments_prints_one_line():
+    r = cli()
+    assert r.returncode == 2
+    assert len(r.stderr.splitlines()) == 1
+
+
+HOSTILE = {
+    "import": ["grad", "__import__('os').system('echo owned')"],
+    "import statement": ["grad", "import os"],
+    "attribute": ["grad", "a.__class__.__bases__", "a=1"],
+    "lambda": ["grad", "(lambda: 1)()"],
+    "comprehension": ["grad", "[x for x in (1, 2)]"],
+    "unknown name": ["grad", "a + zz", "a=1"],
+    "unknown function": ["grad", "open(a)", "a=1"],
+    "wrong arity": ["grad", "exp(a, a)", "a=1"],
+    "no argument": ["grad", "tanh()"],
+    "keyword argument": ["grad", "exp(x=a)", "a=1"],
+    "syntax error": ["grad", "3*(a+", "a=1"],
+    "5000-deep parentheses": ["grad", "(" * 5000 + "a" + ")" * 5000, "a=1"],
+    "5000 unclosed parentheses": ["grad", "(" * 5000 + "a", "a=1"],
+    "5000 unary minus": ["grad", "-" * 5000 + "a", "a=1"],
+    "3000 powers": ["grad", "a**" * 3000 + "a", "a=1"],
+    "60 kB expression": ["grad", "a+" * 30_000 + "a", "a=1"],
+    "1 MB expression on stdin": (["grad", "-", "a=1"], "a+" * 500_000 + "a"),
+    "5000-digit number": ["grad", "1" * 5000],
+    "string": ["grad", "'a' * 3"],
+    "no equals sign": ["grad", "a*b", "a5", "b=1"],
+    "no name": ["grad", "a", "=5"],
+    "no value": ["grad", "a", "a="],
+    "value not a number": ["grad", "a", "a=b"],
+    "two equals signs": ["grad", "a", "a=1=2"],
+    "name not an identifier": ["grad", "a", "1a=3"],
+    "dotted name": ["grad", "a", "a.b=3"],
+    "keyword as name": ["grad", "a", "lambda=3"],
+    "function as name": ["grad", "a", "exp=3"],
+    "duplicate name": ["grad", "a", "a=1", "a=2"],
+    "leading minus without --": ["grad", "-a*b", "a=1", "b=2"],
+    "draw: unknown extension": ["draw", "a", "a=1", "-o", "graph.jpeg"],
+    "draw: no output": ["draw", "a", "a=1"],
+    "draw: too big to draw": ["draw", "+".join("(" + "+".join(["x*2"] * 10) + ")"
+                                               for _ in range(150)), "x=1", "-o", "big.png"],
+    "unknown command": ["train", "a"],
+    "demo: bad epochs": ["demo", "--epochs", "0"],
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(tmp_path_factory):
+    """Every hostile command line, started at once; name -> (exit code, stdout, stderr)."""
+    cwd = tmp_path_factory.mktemp("hostile")
+    env = {**os.environ, "PYTHONPATH": _repo_root()}
+    procs = {}
+    for name, case in HOSTILE.items():
+        args, stdin = case if isinstance(case, tuple) else (case, None)
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "microgrid", *args], cwd=cwd, env=env, text=True,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    results = {}
+    for name, p in procs.items():
+        case = HOSTILE[name]
+        out, err = p.communicate(case[1] if isinstance(case, tuple) else None, timeout=TIMEOUT)
+        results[name] = (p.returncode, out, err)
+    assert not list(cwd.iterdir())  # nothing was written (no graph.jpeg, no "owned" file)
+    return results
+
+
+def _repo_root():
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_input_is_one_line_exit_2(hostile_runs, name):
+    code, out, err = hostile_runs[name]
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("microgrid")
+    assert "owned" not in out
+
+
+def test_hostile_messages_name_the_problem(hostile_runs):
+    expect = {
+        "import": "only exp, log, sigmoid, tanh, relu can be called",
+        "attribute": "attribute access",
+        "lambda": "only exp, log, sigmoid, tanh, relu can be called",
+        "comprehension": "comprehension",
+        "unknown name": "no value for zz",
+        "unknown function": "unknown function 'open'",
+        "wrong arity": "exactly one argument, got 2",
+        "keyword argument": "no keyword arguments",
+        "5000-deep parentheses": "nested 5,000 deep",
+        "60 kB expression": "60,001 characters long; the limit is 20,000",
+        "1 MB expression on stdin": "longer than the limit of 20,000 characters",
+        "no equals sign": "expected NAME=VALUE, got 'a5'",
+        "value not a number": "the value of a is not a number",
+        "two equals signs": "the value of a is not a number",
+        "name not an identifier": "'1a' is not a variable name",
+        "keyword as name": "'lambda' is not a variable name",
+        "function as name": "exp is a function",
+        "duplicate name": "a is given twice",
+        "leading minus without --": "goes after '--'",
+        "draw: unknown extension": ".png, .svg, .pdf or .dot",
+        "draw: too big to draw": "one sample",
+    }
+    for name, message in expect.items():
+        assert message in hostile_runs[name][2], name
