@@ -26,7 +26,9 @@ def topological_order(root: Value) -> list[Value]:
     stack: list[Any] = [root]
     push = stack.append
     pop = stack.pop
-    while stack:
+    while True:  # not `while stack:`, whose back-jump CPython 3.11 never warms up to specialize
+        if not stack:
+            break
         node = pop()
         if node is _EXIT:
             append(pop())
