@@ -21,7 +21,10 @@ TIMEOUT = 60  # only so that a hang fails instead of blocking the suite; speed i
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def cli(*args, env=None, cwd=None):
+def cli(*args, cwd=None):
+    """``python -m microgrid ARGS`` run as a user runs it (from any folder), after fixtures
+    such as ``no_dot`` have set up the environment."""
+    env = {**os.environ, "PYTHONPATH": _repo_root()}
     return subprocess.run([sys.executable, "-m", "microgrid", *args], capture_output=True,
                           text=True, timeout=TIMEOUT, env=env, cwd=cwd)
 
@@ -205,7 +208,7 @@ def test_draw_png_and_svg(dot, tmp_path):
 
 
 def test_draw_without_dot_is_one_line_with_how_to_install(no_dot, tmp_path):
-    r = cli("draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "graph.png"), env=dict(os.environ))
+    r = cli("draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "graph.png"))
     assert r.returncode == 1
     assert len(r.stderr.splitlines()) == 1
     assert "Traceback" not in r.stderr
@@ -320,3 +323,51 @@ def test_hostile_messages_name_the_problem(hostile_runs):
     }
     for name, message in expect.items():
         assert message in hostile_runs[name][2], name
+
+
+# --- the demo ------------------------------------------------------------------------------
+
+
+def check_demo_text(out):
+    assert "u = bc = 6, v = a + u = 11, J = 3v = 33" in out
+    assert "dJ/da = 3, dJ/db = 6, dJ/dc = 9" in out
+    assert "a + 0.001 -> J = 33.003" in out
+    assert "b + 0.001 -> J = 33.006" in out
+    assert "gradcheck (central differences against backward): True" in out
+    # the one-sample logistic regression: autograd beside dz = a − y, dw = x·dz, db = dz
+    x1, x2, y, z = 1.0, 2.0, 1.0, 0.5 * 1.0 - 0.25 * 2.0 + 0.1
+    dz = sigmoid(z) - y
+    expected = {"dz": dz, "dw1": x1 * dz, "dw2": x2 * dz, "db": dz}
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.split() and line.split()[0] in expected}
+    for name, value in expected.items():
+        autograd, formula = float(rows[name][1]), float(rows[name][-1])
+        assert autograd == pytest.approx(value, abs=1e-6), name
+        assert formula == pytest.approx(value, abs=1e-6), name
+    accuracy = float(out.split("test accuracy")[1].split("%")[0])
+    assert 85.0 <= accuracy <= 100.0
+
+
+def test_demo_with_dot_saves_pngs_and_trains(dot, tmp_path):
+    folder = tmp_path / "pictures"
+    r = cli("demo", "--out", str(folder), "--epochs", "2")
+    assert r.returncode == 0, r.stderr
+    check_demo_text(r.stdout)
+    for name in ("computation_graph.png", "logistic_regression.png"):
+        data = (folder / name).read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 2000
+        assert f"wrote {folder / name}" in r.stdout
+    assert "2/2" in r.stderr  # the progress bar ran to the end
+    assert "Traceback" not in r.stderr
+
+
+def test_demo_without_dot_writes_dot_files_and_says_how_to_install(no_dot, tmp_path):
+    r = cli("demo", "--epochs", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    check_demo_text(r.stdout)
+    folder = tmp_path / "microgrid-demo"  # the default folder, in the current directory
+    assert sorted(p.name for p in folder.iterdir()) == ["computation_graph.dot",
+                                                        "logistic_regression.dot"]
+    assert "data 33" in (folder / "computation_graph.dot").read_text(encoding="utf-8")
+    notes = [line for line in r.stdout.splitlines() if "apt install graphviz" in line]
+    assert len(notes) == 1
