@@ -39,7 +39,10 @@ class _Parser(argparse.ArgumentParser):
         hint = ""
         if "unrecognized arguments: -" in message or "expected one argument" in message:
             hint = " (an expression starting with '-' goes after '--', e.g. -- \"-a*b\")"
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {_one_line(message)}{hint}\n")
+        message = _one_line(message)
+        if len(message) > 200:  # argparse repeats the arguments, which may be huge
+            message = message[:200] + "..."
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}{hint}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

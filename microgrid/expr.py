@@ -156,7 +156,11 @@ def parse(source: str) -> Expression:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as e:
-        raise ExpressionError(f"syntax error: {_one_line(e.msg)} (column {e.offset})") from None
+        if "digits" in e.msg and "limit" in e.msg:  # Python's cap on int literal length
+            raise ExpressionError("a number in the expression has too many digits; write "
+                                  "it with an exponent, e.g. 1e5000") from None
+        where = f" (column {e.offset})" if e.offset else ""
+        raise ExpressionError(f"syntax error: {_one_line(e.msg)}{where}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to parse") from None
     except ValueError as e:  # e.g. a NUL character

@@ -118,7 +118,7 @@ def test_evaluation_is_a_loop():
     ("a+" * 5000 + "a", "nested too deeply"),
     ("a+" * 1001 + "a", "nests operators more than 1000 deep"),
     ("a+" * 500_000 + "a", f"the limit is {MAX_LENGTH:,}"),
-    ("1" * 5000, "syntax error"),
+    ("1" * 5000, "too many digits"),
     ("a\0b", "null"),
 ])
 def test_parse_refuses(source, message):
@@ -235,7 +235,8 @@ HOSTILE = {
     "syntax error": ["grad", "3*(a+", "a=1"],
     "5000-deep parentheses": ["grad", "(" * 5000 + "a" + ")" * 5000, "a=1"],
     "5000 unclosed parentheses": ["grad", "(" * 5000 + "a", "a=1"],
-    "5000 unary minus": ["grad", "-" * 5000 + "a", "a=1"],
+    "5000 unary minus": ["grad", "--", "-" * 5000 + "a", "a=1"],
+    "5000 unary minus without --": ["grad", "-" * 5000 + "a", "a=1"],
     "3000 powers": ["grad", "a**" * 3000 + "a", "a=1"],
     "60 kB expression": ["grad", "a+" * 30_000 + "a", "a=1"],
     "1 MB expression on stdin": (["grad", "-", "a=1"], "a+" * 500_000 + "a"),
@@ -308,6 +309,8 @@ def test_hostile_messages_name_the_problem(hostile_runs):
         "wrong arity": "exactly one argument, got 2",
         "keyword argument": "no keyword arguments",
         "5000-deep parentheses": "nested 5,000 deep",
+        "5000 unary minus": "nested too deeply",
+        "5000-digit number": "too many digits",
         "60 kB expression": "60,001 characters long; the limit is 20,000",
         "1 MB expression on stdin": "longer than the limit of 20,000 characters",
         "no equals sign": "expected NAME=VALUE, got 'a5'",
@@ -371,3 +374,14 @@ def test_demo_without_dot_writes_dot_files_and_says_how_to_install(no_dot, tmp_p
     assert "data 33" in (folder / "computation_graph.dot").read_text(encoding="utf-8")
     notes = [line for line in r.stdout.splitlines() if "apt install graphviz" in line]
     assert len(notes) == 1
+
+
+def test_an_expression_starting_with_minus_goes_after_double_dash():
+    r = cli("grad", "--", "-a*b", "a=1", "b=2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "-a*b = -2"
+
+
+def test_hostile_errors_stay_short(hostile_runs):
+    for name, (_, _, err) in hostile_runs.items():
+        assert len(err) < 400, name
