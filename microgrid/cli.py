@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         hint = ""
-        if "unrecognized arguments: -" in message or "expected one argument" in message:
+        if "unrecognized arguments: -" in message:
             hint = " (an expression starting with '-' goes after '--', e.g. -- \"-a*b\")"
         message = _one_line(message)
         if len(message) > 200:  # argparse repeats the arguments, which may be huge
@@ -50,9 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ExpressionError, UsageError) as e:
-        return _fail(args.prog, e, USAGE_ERROR)
-    except ValueError as e:  # e.g. a graph over draw()'s max_nodes, or an unknown extension
+    except ValueError as e:  # ExpressionError, UsageError, a graph over draw()'s max_nodes ...
         return _fail(args.prog, e, USAGE_ERROR)
     except (RuntimeError, OSError) as e:  # no `dot`, a file that cannot be written
         return _fail(args.prog, e, MACHINE_ERROR)
