@@ -18,6 +18,7 @@ from .autograd import grad, topological_order
 from .draw import GraphvizNotFound, draw  # eager: `import microgrid.draw` can't shadow it
 from .gradcheck import GradcheckError, gradcheck
 from .ops import OPS, exp, log, relu, sigmoid, tanh
+from .trace import TracedFunction, trace  # eager: `import microgrid.trace` can't shadow it
 from .value import Value, is_recording, no_grad
 
 __version__ = "0.1.0"

@@ -1,0 +1,599 @@
+"""``microgrid.trace``: the static graph, its generated code, and its runs on floats and batches.
+
+The eager engine is the oracle: a traced function must give the numbers the eager graph gives,
+values and gradients, on floats exactly (the generated code applies the same op rules with only
+exact rewrites) and on batches to rounding (NumPy's exp/log against the math module's).
+"""
+
+import ast
+import keyword
+import math
+import subprocess
+import sys
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import microgrid as mg
+from microgrid import OPS, Value
+from microgrid.codegen import clean_name
+
+np = pytest.importorskip("numpy")
+
+
+def apply(op, *args):
+    """Apply an OPS entry to Values (or numbers) through the public operators and methods."""
+    method = {"add": "__add__", "sub": "__sub__", "mul": "__mul__", "div": "__truediv__",
+              "pow": "__pow__", "neg": "__neg__"}.get(op.name, op.name)
+    if not isinstance(args[0], Value):  # number <op> Value: the reflected operator
+        return getattr(args[1], method.replace("__", "__r", 1))(args[0])
+    return getattr(args[0], method)(*args[1:])
+
+
+def same(a, b):
+    """Equal as IEEE numbers: nan matches nan (and 0.0 matches -0.0)."""
+    return (a != a and b != b) or a == b
+
+
+def eager(fn, *args):
+    """The eager engine's value and gradients for numbers or flat lists of numbers.
+
+    The gradients are those of ``grad(create_graph=True)``, whose graph the traced code is
+    written from; they are the float backward's too, except that a structural zero (step's
+    derivative) stops an inf or nan there instead of making 0 · inf = nan.
+    """
+    leaves = [[Value(v) for v in a] if isinstance(a, list) else Value(a) for a in args]
+    flat = [v for a in leaves for v in (a if isinstance(a, list) else [a])]
+    out = fn(*leaves)
+    grads = iter([g.data for g in mg.grad(out, flat, create_graph=True)])
+    shaped = tuple([next(grads) for _ in a] if isinstance(a, list) else next(grads)
+                   for a in leaves)
+    return out.data, shaped
+
+
+def logistic(w1, w2, b, x1, x2, y):
+    a = mg.sigmoid(w1 * x1 + w2 * x2 + b)
+    return -(y * mg.log(a) + (1 - y) * mg.log(1 - a))
+
+
+def logistic_n(w, b, x, y):
+    z = b
+    for wi, xi in zip(w, x):
+        z = z + wi * xi
+    a = mg.sigmoid(z)
+    return -(y * mg.log(a) + (1 - y) * mg.log(1 - a))
+
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+# --- floats: the same numbers as the eager engine ---------------------------------------------
+
+
+def test_the_issue_example_on_floats_matches_eager():
+    f = mg.trace(logistic)
+    args = (0.3, -0.5, 0.1, 1.0, 2.0, 1.0)
+    value, grads = eager(logistic, *args)
+    assert f(*args) == value
+    traced_value, traced_grads = f.value_and_grad(*args)
+    assert traced_value == value
+    assert traced_grads == grads
+    assert f.grad(*args) == grads
+
+
+finite = st.floats(-4, 4, allow_nan=False, allow_infinity=False)
+
+
+def random_program(draw, n_inputs):
+    """A random straight-line program over every op in OPS: (op name, operand, operand) steps,
+    where an operand is an earlier node's index or a number."""
+    steps = []
+    names = sorted(OPS)
+    for k in range(draw(st.integers(1, 8))):
+        op = OPS[draw(st.sampled_from(names))]
+        size = n_inputs + k
+        x = draw(st.integers(0, size - 1))
+        if op.arity == 1:
+            steps.append((op.name, x, None))
+        elif draw(st.booleans()):
+            steps.append((op.name, x, draw(st.integers(0, size - 1))))
+        else:
+            c = draw(st.sampled_from([0.0, 1.0, -1.0, 2.0, 0.5, -3.0]))
+            steps.append((op.name, x, c) if draw(st.booleans()) else (op.name, c, x))
+    return steps
+
+
+def run_program(steps, *inputs):
+    nodes = list(inputs)
+    for name, x, y in steps:
+        op = OPS[name]
+        if y is None:
+            nodes.append(apply(op, nodes[x]))
+        else:
+            a = nodes[x] if isinstance(x, int) else x
+            b = nodes[y] if isinstance(y, int) else y
+            nodes.append(apply(op, a, b))
+    out = nodes[-1]
+    for extra in nodes[len(inputs):-1:2]:  # more than one path to the output
+        out = out + extra
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_random_programs_match_eager_values_and_gradients(data):
+    n = data.draw(st.integers(1, 3))
+    steps = random_program(data.draw, n)
+    xs = [data.draw(finite) for _ in range(n)]
+
+    def fn(*inputs):
+        return run_program(steps, *inputs)
+
+    value, grads = eager(fn, *xs)
+    f = mg.trace(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert same(f(*xs), value)
+        traced_value, traced_grads = f.value_and_grad(*xs)
+    assert same(traced_value, value)
+    assert all(same(g, h) for g, h in zip(traced_grads, grads)), (f.source, grads)
+    compile(f.source, "<traced>", "exec")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_random_programs_on_a_batch_match_each_sample(data):
+    n = data.draw(st.integers(1, 3))
+    steps = random_program(data.draw, n)
+    m = data.draw(st.integers(1, 6))
+    columns = [np.array([data.draw(finite) for _ in range(m)]) for _ in range(n)]
+
+    def fn(*inputs):
+        return run_program(steps, *inputs)
+
+    f = mg.trace(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warning escapes: inf/nan silently
+        per_sample = f(*columns)
+        total, grads = f.value_and_grad(*columns, reduce="sum")
+    expected = [eager(fn, *[float(c[i]) for c in columns]) for i in range(m)]
+    np.testing.assert_allclose(per_sample, [v for v, _ in expected], rtol=1e-12, atol=1e-300)
+    for j in range(n):
+        np.testing.assert_allclose(grads[j], [g[j] for _, g in expected], rtol=1e-12,
+                                   atol=1e-300)
+    finite_values = [v for v, _ in expected if math.isfinite(v)]
+    if len(finite_values) == m:
+        assert total == pytest.approx(sum(finite_values), rel=1e-12, abs=1e-300)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(finite, min_size=3, max_size=3), finite,
+       st.lists(finite, min_size=3, max_size=3), st.sampled_from([0.0, 1.0]))
+def test_list_arguments_match_eager(w, b, x, y):
+    f = mg.trace(logistic_n)
+    value, grads = eager(logistic_n, w, b, x, y)
+    traced_value, traced_grads = f.value_and_grad(w, b, x, y)
+    assert same(traced_value, value)
+    assert traced_grads[0] == grads[0] and same(traced_grads[1], grads[1])
+    assert same(f(tuple(w), b, tuple(x), y), value)  # tuples are lists too
+
+
+def test_nested_lists_and_their_gradients_keep_the_argument_structure():
+    def layer(W, b, x):
+        h = [mg.tanh(sum((wij * xj for wij, xj in zip(row, x)), bi)) for row, bi in zip(W, b)]
+        return sum(hi * hi for hi in h)
+
+    W, b, x = [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]], [0.0, 0.1, -0.1], [1.0, 2.0]
+    f = mg.trace(layer)
+    value, (dW, db, dx) = f.value_and_grad(W, b, x)
+    Wv = [[Value(v) for v in row] for row in W]
+    bv, xv = [Value(v) for v in b], [Value(v) for v in x]
+    out = layer(Wv, bv, xv)
+    assert value == out.data
+    assert dW == [mg.grad(out, row) for row in Wv]
+    assert db == mg.grad(out, bv) and dx == mg.grad(out, xv)
+    assert "step(" not in f.source and "tanh(" in f.source
+
+
+def test_keyword_arguments_defaults_and_star_args():
+    def scaled(x, scale=2.0, *rest, shift):
+        return (x * scale + sum(rest, 0.0)) + shift
+
+    f = mg.trace(scaled)
+    assert f(1.5, shift=1.0) == 4.0
+    assert f(1.5, 3.0, 1.0, 2.0, shift=0.5) == 8.0
+    value, grads = f.value_and_grad(1.5, 3.0, 1.0, 2.0, shift=0.5)
+    assert value == 8.0 and grads == (3.0, 1.5, 1.0, 1.0, 1.0)
+
+
+def test_wrt_chooses_the_gradients():
+    f = mg.trace(logistic_n, wrt=["w", "b"])
+    value, grads = f.value_and_grad([0.1, 0.2], 0.3, [1.0, -1.0], 1.0)
+    full = eager(logistic_n, [0.1, 0.2], 0.3, [1.0, -1.0], 1.0)
+    assert value == full[0] and grads == full[1][:2]
+    assert "dx" not in f.source and "dy" not in f.source  # not asked for: not computed
+    g = mg.trace(logistic_n, wrt=[1])
+    assert g.grad([0.1, 0.2], 0.3, [1.0, -1.0], 1.0) == (full[1][1],)
+
+
+# --- batches: vectorized, and the course's formulas --------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_batch_value_and_grad_equal_the_vectorized_formulas(reduce):
+    rng = np.random.default_rng(1)
+    m, n = 1000, 4
+    X = rng.normal(size=(m, n))
+    Y = (rng.random(m) < 0.5).astype(float)
+    w, b = list(rng.normal(size=n)), 0.2
+    a = sigmoid(X @ np.array(w) + b)
+    losses = -(Y * np.log(a) + (1 - Y) * np.log(1 - a))
+    scale = 1 / m if reduce == "mean" else 1.0
+
+    f = mg.trace(logistic_n)
+    J, (dw, db, dX, dY) = f.value_and_grad(w, b, X, Y, reduce=reduce)
+    assert J == pytest.approx(losses.sum() * scale, rel=1e-12)
+    np.testing.assert_allclose(dw, X.T @ (a - Y) * scale, rtol=1e-10)  # dw = 1/m Σ x(a−y)
+    assert db == pytest.approx((a - Y).sum() * scale, rel=1e-10)  # db = 1/m Σ (a−y)
+    assert isinstance(dw, list) and isinstance(db, float)
+    assert dX.shape == (m, n) and dY.shape == (m,)  # batched: per sample, shaped as given
+    np.testing.assert_allclose(dX, np.outer(a - Y, w) * scale, rtol=1e-10)
+    np.testing.assert_allclose(dY, (np.log(1 - a) - np.log(a)) * scale, rtol=1e-10)
+    np.testing.assert_allclose(f(w, b, X, Y), losses, rtol=1e-12)
+
+
+def test_the_issue_example_on_a_batch():
+    rng = np.random.default_rng(2)
+    X1, X2 = rng.normal(size=50), rng.normal(size=50)
+    Y = (rng.random(50) < 0.5).astype(float)
+    f = mg.trace(logistic)
+    val, (dw1, dw2, db, dx1, dx2, dy) = f.value_and_grad(0.3, -0.5, 0.1, X1, X2, Y)
+    a = sigmoid(0.3 * X1 - 0.5 * X2 + 0.1)
+    assert dw1 == pytest.approx(np.mean(X1 * (a - Y)), rel=1e-12)
+    assert dw2 == pytest.approx(np.mean(X2 * (a - Y)), rel=1e-12)
+    assert db == pytest.approx(np.mean(a - Y), rel=1e-12)
+    np.testing.assert_allclose(dx1, 0.3 * (a - Y) / 50, rtol=1e-12)
+    per_sample = [f(0.3, -0.5, 0.1, float(p), float(q), float(r)) for p, q, r in zip(X1, X2, Y)]
+    np.testing.assert_allclose(f(0.3, -0.5, 0.1, X1, X2, Y), per_sample, rtol=1e-12)
+    assert val == pytest.approx(np.mean(per_sample), rel=1e-12)
+
+
+def test_a_batch_crossing_several_blocks_of_rows():
+    m = 2 * sys.modules["microgrid.trace"].CHUNK + 17  # blocks of rows, the last one short
+    rng = np.random.default_rng(3)
+    X, Y = rng.normal(size=(m, 3)), (rng.random(m) < 0.5).astype(float)
+    w, b = [0.5, -0.25, 0.125], -0.1
+    f = mg.trace(logistic_n)
+    J, (dw, db, dX, dY) = f.value_and_grad(w, b, X, Y)
+    a = sigmoid(X @ np.array(w) + b)
+    np.testing.assert_allclose(dw, X.T @ (a - Y) / m, rtol=1e-10)
+    np.testing.assert_allclose(dX, np.outer(a - Y, w) / m, rtol=1e-10)
+    np.testing.assert_allclose(f(w, b, X, Y), -(Y * np.log(a) + (1 - Y) * np.log(1 - a)))
+
+
+def test_batch_structures_columns_lists_of_arrays_and_three_dimensions():
+    def weighted(W, x):
+        return sum(wij * xij for row_w, row_x in zip(W, x) for wij, xij in zip(row_w, row_x))
+
+    rng = np.random.default_rng(4)
+    m = 7
+    X = rng.normal(size=(m, 2, 3))
+    W = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    f = mg.trace(weighted)
+    value, (dW, dX) = f.value_and_grad(W, X, reduce="sum")
+    assert dX.shape == (m, 2, 3)
+    np.testing.assert_allclose(dX, np.broadcast_to(W, (m, 2, 3)))  # d/dx of w·x is w
+    np.testing.assert_allclose(dW, X.sum(axis=0), rtol=1e-12)
+    as_lists = [[X[:, i, j] for j in range(3)] for i in range(2)]  # a list of columns
+    value2, (dW2, dX2) = f.value_and_grad(W, as_lists, reduce="sum")
+    assert value2 == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(dW2, dW, rtol=1e-12)
+    assert isinstance(dX2, list) and dX2[1][2].shape == (m,)
+
+
+def test_gradients_that_do_not_depend_on_the_batch_are_still_per_sample():
+    f = mg.trace(lambda w, x: w * w + x)
+    value, (dw, dx) = f.value_and_grad(3.0, np.arange(4.0))
+    assert value == 9.0 + 1.5 and dw == 6.0
+    np.testing.assert_array_equal(dx, np.full(4, 0.25))
+    np.testing.assert_array_equal(f(3.0, np.arange(4.0)), [9.0, 10.0, 11.0, 12.0])
+    total, (dw, dx) = f.value_and_grad(3.0, np.arange(4.0), reduce="sum")
+    assert dw == 24.0 and total == 36.0 + 6.0
+
+
+def test_integer_and_boolean_arrays_are_numbers_too():
+    f = mg.trace(lambda x, y: x * y)
+    np.testing.assert_array_equal(f(np.array([1, 2, 3]), np.array([True, False, True])),
+                                  [1.0, 0.0, 3.0])
+
+
+# --- IEEE: inf and nan, never an exception or a warning ----------------------------------------
+
+
+@pytest.mark.parametrize("fn, x, value", [
+    (lambda x: mg.log(x), 0.0, -math.inf),
+    (lambda x: mg.log(x), -1.0, math.nan),
+    (lambda x: 1 / x, 0.0, math.inf),
+    (lambda x: x / x, 0.0, math.nan),
+    (lambda x: x ** -1.0, 0.0, math.inf),
+    (lambda x: x ** (1 / 3), -8.0, math.nan),
+    (lambda x: x ** 2.0, 1e200, math.inf),
+    (lambda x: mg.exp(x), 1000.0, math.inf),
+    (lambda x: x * x * 1e300, 1e10, math.inf),
+])
+def test_ieee_edge_cases_on_floats_and_arrays(fn, x, value):
+    f = mg.trace(fn)
+    eager_value, (eager_grad,) = eager(fn, x)
+    assert same(eager_value, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert same(f(x), value)
+        traced_value, (traced_grad,) = f.value_and_grad(x)
+        batch = f(np.array([x, 1.0]))
+        _, (batch_grad,) = f.value_and_grad(np.array([x, 1.0]), reduce="sum")
+    assert same(traced_value, value) and same(traced_grad, eager_grad)
+    assert same(batch[0], value) and same(batch_grad[0], eager_grad)
+    assert same(batch[1], fn(Value(1.0)).data)
+
+
+def test_shared_numbers_follow_ieee_on_a_batch_too():
+    f = mg.trace(lambda a, b, x: a / b + x)  # a / b is shared: computed once, not per sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(f(1.0, 0.0, np.zeros(3)), [math.inf] * 3)
+        value, (da, db, dx) = f.value_and_grad(0.0, 0.0, np.zeros(3))
+    assert math.isnan(value) and math.isinf(da) and math.isnan(db)
+
+
+# --- the generated source ------------------------------------------------------------------------
+
+
+def test_the_issue_loss_reads_as_short_course_style_code():
+    f = mg.trace(logistic)
+    f(0.3, -0.5, 0.1, 1.0, 2.0, 1.0)
+    source = f.source
+    lines = source.splitlines()
+    assert lines[0] == "def logistic(w1, w2, b, x1, x2, y):"
+    assert len(lines) < 30  # well under a hundred
+    compile(source, "<traced>", "exec")
+    assert source.count("sigmoid(") == 1  # computed once, the backward reuses a
+    assert "a = sigmoid(" in source  # named after the function's local variable
+    assert "da = " in source and "dw1 = x1 * " in source
+    assert lines.index("    # backward") > lines.index("    a = sigmoid(w1 * x1 + w2 * x2 + b)")
+    assert lines[-1] == "    return out, (dw1, dw2, db, dx1, dx2, dy)"
+    for waste in ("* 1.0", "1.0 *", "+ 0.0", "0.0 +", "* 1\n", " 1 *"):
+        assert waste not in source
+
+
+def test_the_source_has_no_dead_code_and_no_repeated_node():
+    f = mg.trace(logistic_n, wrt=["w", "b"])
+    f([0.1, 0.2, 0.3], 0.0, [1.0, 2.0, 3.0], 1.0)
+    tree = ast.parse(f.source)
+    assigned = [t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)]
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    assert len(assigned) == len(set(assigned))  # each variable computed once
+    assert set(assigned) <= read  # and each one used: no dead code
+    computed = [ast.dump(node) for node in ast.walk(tree)
+                if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Call))]
+    assert len(computed) == len(set(computed))  # no subexpression computed twice
+    assert "dz = " in f.source  # the local z's gradient
+
+
+def test_identities_are_simplified_away_and_signs_cancel():
+    def fn(x, y):
+        return (1 * x * y + 0) / 1 + (x - 0) ** 1 - (-x) * (-y) + 2 * (-x)
+
+    f = mg.trace(fn)
+    assert f.value_and_grad(1.5, -2.0) == eager(fn, 1.5, -2.0)
+    forward = f.forward_source
+    for waste in ("1 *", "* 1", "+ 0", "- 0", "/ 1", "** 1", "--", "-(-"):
+        assert waste not in forward
+    assert "-2 * x" in forward  # the sign moved into the number
+
+
+def test_forward_source_is_the_forward_alone():
+    f = mg.trace(logistic)
+    f(0.3, -0.5, 0.1, 1.0, 2.0, 1.0)
+    assert "backward" not in f.forward_source and f.forward_source.rstrip().endswith("return out")
+
+
+def test_relu_backward_uses_step_from_the_op_table():
+    f = mg.trace(lambda x, w: (x * w).relu())
+    assert f.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))
+    assert f.value_and_grad(-2.0, 3.0) == (0.0, (0.0, -0.0))
+    assert "step(" in f.source and "relu(" in f.source
+
+
+INJECTIONS = [
+    "x = __import__('os').system('echo injected')",
+    "a\nimport os\nos.system('echo injected')",
+    "t1); __import__('os'",
+    "exp",
+    "def",
+    "__class__",
+    "",
+    "é",
+]
+
+
+@pytest.mark.parametrize("label", INJECTIONS)
+def test_labels_never_become_code(label):
+    def labeled(x, y):
+        z = x * y
+        z.label = label
+        a = z.exp()
+        a.label = label
+        return a + z
+
+    f = mg.trace(labeled)
+    value, grads = f.value_and_grad(0.5, 2.0)
+    expected = eager(labeled, 0.5, 2.0)
+    assert value == expected[0] and grads == expected[1]
+    source = f.source
+    if len(label) > 4:
+        assert label not in source
+    assert "__import__" not in source and "os" not in source.replace("# backward", "")
+    names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+    assert all(n.isidentifier() and not keyword.iskeyword(n) for n in names)
+    assert not any(n.startswith("_") for n in names)
+
+
+@given(st.text(max_size=40))
+def test_clean_name_gives_an_identifier_or_nothing(text):
+    name = clean_name(text)
+    if name is not None:
+        assert name.isidentifier() and name.isascii()
+        assert "__" not in name and not name.startswith("_")
+
+
+def test_clean_name_keeps_readable_labels():
+    assert clean_name("w[0]") == "w_0" and clean_name("hidden 1") == "hidden_1"
+    assert clean_name("dz") == "dz" and clean_name("x = 1") is None
+    assert clean_name("a\nb") is None and clean_name("f(x)") is None
+
+
+def test_argument_names_that_clash_with_the_code_s_functions_are_renamed():
+    def f(exp, log, t1):
+        return mg.exp(exp) * log + t1
+
+    traced = mg.trace(f)
+    assert traced.value_and_grad(0.0, 2.0, 1.0) == eager(f, 0.0, 2.0, 1.0)
+    assert traced.source.startswith("def f(exp_, log_, t1):")
+
+
+# --- recording: once per structure, honestly --------------------------------------------------
+
+
+def test_records_once_per_argument_structure():
+    calls = []
+
+    def total(xs, c):
+        calls.append(1)
+        return sum(xs, c) * c
+
+    f = mg.trace(total)
+    assert f([1.0, 2.0], 3.0) == 18.0
+    assert f([4.0, 5.0], 1.0) == 10.0
+    assert len(calls) == 1
+    assert f([1.0, 2.0, 3.0], 1.0) == 7.0  # a new length: recorded again
+    assert len(calls) == 2 and "xs_2" in f.source
+    assert f([2.0, 2.0], 1.0) == 5.0 and len(calls) == 2  # the first structure, from the cache
+    np.testing.assert_array_equal(f(np.ones((3, 2)), 1.0), [3.0, 3.0, 3.0])
+    assert len(calls) == 2  # batched or not: the same graph
+    assert f([1, 2], 1) == 4.0 and len(calls) == 2  # ints are numbers of the same structure
+
+
+def test_data_dependent_control_flow_is_refused_clearly():
+    def branchy(x):
+        if x > 0:
+            return x
+        return -x
+
+    def truthy(x):
+        return x if x else -x
+
+    def biggest(x, y):
+        return max(x, y)
+
+    for fn, args in [(branchy, (1.0,)), (truthy, (1.0,)), (biggest, (1.0, 2.0))]:
+        with pytest.raises(TypeError, match="data-dependent control flow can't be traced"):
+            mg.trace(fn)(*args)
+
+
+def test_other_type_errors_inside_the_function_are_not_mistaken_for_control_flow():
+    with pytest.raises(TypeError) as err:
+        mg.trace(lambda x: abs(x))(1.0)
+    assert "control flow" not in str(err.value)
+
+
+def test_recording_works_inside_no_grad():
+    f = mg.trace(lambda x: x * x)
+    with mg.no_grad():
+        assert f.value_and_grad(3.0) == (9.0, (6.0,))
+        assert not mg.is_recording()  # and no_grad holds again after recording
+    assert mg.is_recording()
+
+
+def test_graph_roots_hold_the_static_graph_with_its_backward():
+    f = mg.trace(logistic)
+    args = (0.3, -0.5, 0.1, 1.0, 2.0, 1.0)
+    value, grads = f.value_and_grad(*args)
+    roots = f.graph_roots()
+    assert len(roots) == 7 and all(isinstance(r, Value) for r in roots)
+    assert roots[0].data == value and tuple(r.data for r in roots[1:]) == grads
+    assert roots[1].label == "dw1"
+    nodes = {v for r in roots for v in mg.topological_order(r)}
+    assert {v.label for v in nodes} >= {"w1", "w2", "b", "x1", "x2", "y"}
+
+
+def test_a_constant_function_and_the_identity():
+    c = mg.trace(lambda x: 3)
+    assert c(1.0) == 3.0 and c.value_and_grad(1.0) == (3.0, (0.0,))
+    assert type(c(1.0)) is float
+    i = mg.trace(lambda x: x)
+    assert i.value_and_grad(2.0) == (2.0, (1.0,))
+    np.testing.assert_array_equal(i.value_and_grad(np.arange(3.0))[1][0], [1 / 3] * 3)
+
+
+# --- bad input: one clear error each -----------------------------------------------------------
+
+
+def test_clear_errors():
+    f = mg.trace(logistic)
+    ok = (0.3, -0.5, 0.1, 1.0, 2.0, 1.0)
+    with pytest.raises(ValueError, match="not been traced yet"):
+        _ = f.source
+    with pytest.raises(TypeError, match="logistic\\(\\): missing a required argument"):
+        f(1.0, 2.0)
+    with pytest.raises(TypeError, match="too many positional arguments"):
+        f(*ok, 1.0)
+    with pytest.raises(TypeError, match="y: expected a number"):
+        f(*ok[:5], "1")
+    with pytest.raises(TypeError, match="w1: pass numbers, not Values"):
+        f(Value(1.0), *ok[1:])
+    with pytest.raises(ValueError, match="disagree on the batch size: \\[2, 3\\]"):
+        f(*ok[:3], np.ones(2), np.ones(3), 1.0)
+    with pytest.raises(TypeError, match="ragged"):
+        f(*ok[:3], np.array([[1.0], [1.0, 2.0]], dtype=object), 1.0, 1.0)
+    with pytest.raises(ValueError, match="empty batch"):
+        f(*ok[:3], np.ones(0), 1.0, 1.0)
+    with pytest.raises(ValueError, match="reduce must be 'mean' or 'sum'"):
+        f.value_and_grad(*ok, reduce="max")
+    with pytest.raises(TypeError, match="must return one scalar"):
+        mg.trace(lambda x: [x])(1.0)
+    with pytest.raises(TypeError, match="must return one scalar"):
+        mg.trace(lambda x: None)(1.0)
+    with pytest.raises(ValueError, match="has no argument 'v'"):
+        mg.trace(logistic, wrt=["v"])(*ok)
+    with pytest.raises(TypeError, match="takes a function"):
+        mg.trace(3)
+    with pytest.raises(TypeError, match="list of argument names"):
+        mg.trace(logistic, wrt="w1")
+    with pytest.raises(TypeError, match="xs\\[1\\]: expected a number"):
+        mg.trace(lambda xs: xs[0])([1.0, None])
+
+
+# --- dependencies ------------------------------------------------------------------------------
+
+
+def test_floats_need_no_numpy():
+    code = (
+        "import sys\n"
+        "sys.modules['numpy'] = None  # importing NumPy now fails\n"
+        "import microgrid as mg\n"
+        "f = mg.trace(lambda x, y: mg.log(x) / y)\n"
+        "assert f(1.0, 0.0) != f(1.0, 0.0)\n"  # 0 / 0: nan
+        "print(f.value_and_grad(2.0, 1.0))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("(0.69314718")
+
+
+def test_importing_microgrid_trace_does_not_shadow_the_function():
+    code = "import microgrid.trace, microgrid as mg; print(callable(mg.trace), mg.trace.__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "trace"]
