@@ -117,8 +117,8 @@ class TracedFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """The function's value: a float, or an array of one value per sample for a batch."""
-        graph = None if kwargs else self._floats_only(args)
-        if graph is not None:  # the common case, numbers and lists of floats, checked quickly
+        graph = self._last
+        if graph is not None and not kwargs and graph.takes(args):  # as last time: quickly
             values, batch = args, None
         else:
             graph, values, batch = self._prepare(args, kwargs)
@@ -145,8 +145,8 @@ class TracedFunction:
         """
         if reduce != "mean" and reduce != "sum":
             raise ValueError(f"reduce must be 'mean' or 'sum', not {reduce!r}")
-        graph = None if kwargs else self._floats_only(args)
-        if graph is not None:
+        graph = self._last
+        if graph is not None and not kwargs and graph.takes(args):
             values, batch = args, None
         else:
             graph, values, batch = self._prepare(args, kwargs)
@@ -196,26 +196,6 @@ class TracedFunction:
 
     # --- arguments -----------------------------------------------------------------------
 
-    def _floats_only(self, args: tuple) -> _Graph | None:
-        """The recorded graph if the arguments are floats and flat lists of floats (passed to
-        the code as they are), else None. Replaying is cheap, so this check is kept lean."""
-        if len(args) != self._simple:
-            return None
-        key = []
-        add = key.append
-        for a in args:
-            t = type(a)
-            if t is float:
-                add(None)
-            elif t is list and _FLOAT.issuperset(map(type, a)):
-                add(len(a))
-            else:
-                return None
-        graph = self._graphs.get(tuple(key))
-        if graph is not None:
-            self._last = graph
-        return graph
-
     def _prepare(self, args: tuple, kwargs: dict) -> tuple[_Graph, list, Any]:
         """The graph for these arguments' structure, the arguments as the generated code
         takes them, and for a batch (numpy, m, the arguments as given), else None."""
@@ -250,6 +230,8 @@ class TracedFunction:
         if graph is None:
             sample = [_sample(v) for v in values] if batched else values
             graph = self._graphs[t] = _Graph(self, layout, sample)
+            if not kwargs and layout is self._simple_layout:
+                graph.takes = _quick_check(key)
         self._last = graph
         return graph, values, batch
 
@@ -287,6 +269,12 @@ class TracedFunction:
 
 class _Graph:
     """The function recorded for one argument structure, with its generated code."""
+
+    @staticmethod
+    def takes(args: tuple) -> bool:
+        """Whether ``args`` are floats (and flat lists of floats) of this structure, for the
+        quick path that passes them to the code as they are; see ``_quick_check``."""
+        return False
 
     def __init__(self, traced: TracedFunction, layout: tuple, sample: list) -> None:
         name = clean_name(traced._name) or "f"
@@ -471,6 +459,27 @@ def _scan(x: Any, where: str) -> tuple[Any, Any, bool]:
                         "own); use .data")
     raise TypeError(f"{where}: expected a number, a list of numbers or a NumPy array, "
                     f"not {t.__name__}")
+
+
+def _quick_check(key: list) -> Callable[[tuple], bool]:
+    """A check, written for one structure, that arguments are floats and flat lists of
+    floats of that structure: a replay on floats costs a few microseconds, so the general
+    walk over the arguments (``_scan``) would be a large part of it. Other structures
+    (nested lists, batches) always take the general path."""
+    if any(k is not None and type(k) is not int for k in key):
+        return _Graph.takes
+    tests = [f"len(args) == {len(key)}"]
+    for i, k in enumerate(key):
+        if k is None:
+            tests.append(f"type(args[{i}]) is float")
+        else:
+            tests.append(f"type(args[{i}]) is list and len(args[{i}]) == {k}")
+    tests += [f"floats(map(type, args[{i}]))" for i, k in enumerate(key) if k is not None]
+    source = "def takes(args):\n    return " + " and ".join(tests) + "\n"
+    ns = {"__builtins__": {}, "type": type, "len": len, "map": map, "float": float,
+          "list": list, "floats": _FLOAT.issuperset}
+    exec(compile(source, "<microgrid.trace check>", "exec"), ns)
+    return ns["takes"]
 
 
 def _only_floats(x: Any) -> bool:
