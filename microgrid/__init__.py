@@ -7,8 +7,8 @@
 >>> a.grad, b.grad, c.grad
 (3.0, 6.0, 9.0)
 
-The engine (Value, the ops, backward, grad) imports only the standard library; the rest (drawing,
-training, datasets, the static graph) is imported the first time it is used.
+Everything here imports only the standard library; Graphviz, NumPy and tqdm are imported by the
+functions that need them, and the training modules load on first use (``microgrid.nn`` ...).
 """
 
 from importlib import import_module
