@@ -45,6 +45,8 @@ def _pow(x: float, y: float) -> float:
         odd = y == int(y) and int(y) % 2 == 1 if math.isfinite(y) else False
         return math.copysign(INF, x) if odd else INF
     except OverflowError:  # the magnitude overflows; the sign is the base's for odd powers
+        if x < 0 and y != int(y):  # (-1e-168) ** -2.5 overflows as a complex: not real, nan
+            return NAN
         odd = y == int(y) and int(y) % 2 == 1
         return -INF if x < 0 and odd else INF
     return NAN if type(out) is complex else out  # (-8) ** (1/3) is nan, as in C's pow
