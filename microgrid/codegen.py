@@ -26,6 +26,7 @@ IEEE says inf or nan, and the float runner falls back to this form when they do.
 from __future__ import annotations
 
 import ast
+import builtins
 import functools
 import keyword
 import linecache
@@ -82,8 +83,9 @@ def array_namespace(np: Any) -> dict[str, Any]:
 
 
 def reserved_names() -> set[str]:
-    """Names the generated code can't use for a variable: keywords and what it calls."""
-    names = set(keyword.kwlist) | {"inf", "nan"} | set(OPS)
+    """Names the generated code doesn't use for a variable: keywords, what it calls, and
+    Python's builtins (harmless there, the code runs without them, but confusing to read)."""
+    names = set(keyword.kwlist) | {"inf", "nan"} | set(OPS) | set(dir(builtins))
     names.update(fn for fn in map(_template_function, OPS) if fn is not None)
     return names
 
@@ -325,6 +327,8 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     """
     hints = hints or {}
     adjoints = adjoints or {}
+    if name in reserved_names():  # a def named sigmoid would shadow the sigmoid it calls
+        name += "_"
     build = _Builder()
     for _, tree in params:
         for leaf in _leaves(tree):
@@ -358,7 +362,7 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
         if type(tree) is Value:
             build.of[tree].name = pname
         else:
-            head.append(f"{_pattern(tree, build, names)} = {pname}")
+            head += _unpack(tree, pname, build, names)
     for leaf in (leaf for _, tree in params for leaf in _leaves(tree)):
         node = build.of[leaf]
         node.text = node.call = node.name
@@ -384,11 +388,14 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     if type(out) is _Node and out.op != "arg" and out.name is None:
         out.name = names.take(clean_name(results[0][1]) or "out")
     named_for: dict[int, int] = {}  # node -> the result it was named after
+    first_result: dict[int, int] = {}
+    for i, (o, _) in enumerate(results[1:], 1):
+        first_result.setdefault(id(o), i)
     for n in lines:
         if n.name is None and not n.forward:
             base = adjoint_of.get(id(n))
             if base is None:
-                i = next((i for i, (o, _) in enumerate(results) if o is n and i > 0), None)
+                i = first_result.get(id(n))
                 if i is not None:
                     named_for[id(n)] = i
                     base = results[i][1]
@@ -453,19 +460,22 @@ def _leaves(tree: Tree) -> list[Any]:
     return out
 
 
-def _pattern(tree: list, build: _Builder, names: _Names, top: bool = True) -> str:
-    """The unpacking target for a list parameter, naming its leaves: ``w_0, w_1`` / ``[[a], b]``."""
-    parts = []
-    for t in tree:
+def _unpack(tree: list, source: str, build: _Builder, names: _Names) -> list[str]:
+    """Lines unpacking a list parameter into its leaves, one level a line: ``w_0, w_1 = w``, and
+    for a list of lists ``W_0, W_1 = W`` then ``W_0_0, W_0_1 = W_0`` ..."""
+    targets, inner = [], []
+    for i, t in enumerate(tree):
         if type(t) is list:
-            parts.append(_pattern(t, build, names, top=False))
+            name = names.take(clean_name(f"{source}[{i}]") or "arg")
+            inner.append((t, name))
         else:
-            node = build.of[t]
-            node.name = names.take(clean_name(t.label) or "arg")
-            parts.append(node.name)
-    if top and len(parts) > 1:
-        return ", ".join(parts)
-    return f"[{', '.join(parts)}]"
+            name = build.of[t].name = names.take(clean_name(t.label) or "arg")
+        targets.append(name)
+    lines = [f"{', '.join(targets) if len(targets) > 1 else f'[{targets[0]}]' if targets else '[]'}"
+             f" = {source}"]
+    for t, name in inner:
+        lines += _unpack(t, name, build, names)
+    return lines
 
 
 def _fill(tree: Tree, names: Any) -> str:

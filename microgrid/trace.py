@@ -26,7 +26,7 @@ def loss(w, b, x, y):
     t4 = log(a)
     out = -(y * t4 + t3 * t2)
     # backward
-    da = 1 / a * -y - 1 / t1 * -t3
+    da = 1 / t1 * t3 - 1 / a * y
     db = a * t1 * da
     dw = x * db
     dx = w * db
@@ -93,9 +93,9 @@ class TracedFunction:
     def __init__(self, fn: Callable[..., Any], wrt: Sequence[str | int] | None = None) -> None:
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
         self.fn = fn
-        self.wrt = None if wrt is None else list(wrt)
         if isinstance(wrt, (str, int)):
             raise TypeError("wrt takes a list of argument names or positions, e.g. ['w', 'b']")
+        self.wrt = None if wrt is None else list(wrt)
         self._name = getattr(fn, "__name__", "f")
         try:
             self._signature: inspect.Signature | None = inspect.signature(fn)
@@ -278,8 +278,6 @@ class _Graph:
 
     def __init__(self, traced: TracedFunction, layout: tuple, sample: list) -> None:
         name = clean_name(traced._name) or "f"
-        if name in ("lambda", "f_") or not name.isidentifier():
-            name = "f"
         trees = [_leaf_tree(v, pname) for (pname, _), v in zip(layout, sample)]
         out, local_names = _record(traced, layout, trees)
         self.wrt = _wrt_positions(traced, layout)
@@ -486,7 +484,6 @@ def _only_floats(x: Any) -> bool:
     return _FLOAT.issuperset(map(type, x))
 
 
-
 def _shape_key(shape: tuple) -> Any:
     """The key of a list shaped like ``shape`` (see ``_scan``)."""
     if not shape:
@@ -512,8 +509,8 @@ def _batch(values: list) -> tuple[Any, int]:
 def _columns(np: Any, tree: Any) -> Any:
     """The arguments as the generated code takes them: an ``np.float64`` per shared number (so
     that shared / 0 is inf, as on arrays), a 1-D float array per batched number: for an array
-    of shape (m, n), its n columns, as views (copying them costs more than reading them
-    strided, measured in benchmarks/trace.py)."""
+    of shape (m, n), its n columns, as views (copying a large array into contiguous columns
+    measured slower than reading them strided)."""
     if type(tree) is list:
         return [_columns(np, t) for t in tree]
     if type(tree) is float:

@@ -320,6 +320,7 @@ def test_integer_and_boolean_arrays_are_numbers_too():
     (lambda x: x / x, 0.0, math.nan),
     (lambda x: x ** -1.0, 0.0, math.inf),
     (lambda x: x ** (1 / 3), -8.0, math.nan),
+    (lambda x: x ** -2.5, -1e-168, math.nan),  # a complex power that overflows: still nan
     (lambda x: x ** 2.0, 1e200, math.inf),
     (lambda x: mg.exp(x), 1000.0, math.inf),
     (lambda x: x * x * 1e300, 1e10, math.inf),
@@ -464,6 +465,11 @@ def test_argument_names_that_clash_with_the_code_s_functions_are_renamed():
     assert traced.value_and_grad(0.0, 2.0, 1.0) == eager(f, 0.0, 2.0, 1.0)
     assert traced.source.startswith("def f(exp_, log_, t1):")
 
+    def sigmoid(x):  # a def named like a function its code calls
+        return mg.sigmoid(x)
+
+    assert mg.trace(sigmoid).value_and_grad(0.0) == (0.5, (0.25,))
+
 
 # --- recording: once per structure, honestly --------------------------------------------------
 
@@ -597,3 +603,10 @@ def test_importing_microgrid_trace_does_not_shadow_the_function():
     code = "import microgrid.trace, microgrid as mg; print(callable(mg.trace), mg.trace.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "trace"]
+
+
+def test_the_module_docstring_example_runs_as_shown():
+    import doctest
+
+    result = doctest.testmod(sys.modules["microgrid.trace"])
+    assert result.attempted >= 4 and result.failed == 0
