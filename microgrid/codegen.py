@@ -8,15 +8,17 @@ node once, forward lines first, then backward lines, like a course's hand-writte
 
 To make the code readable rather than a dump of the graph, the writer
 
-* simplifies: ``x * 1``, ``x + 0``, ``x / 1``, ``x ** 1`` become ``x``, ``x + -y`` becomes
-  ``x - y``, and a node whose inputs are all numbers is computed on the spot (the folding uses
-  the op's own forward, so it is exactly what the engine would compute);
+* simplifies, with rewrites that are exact in floating point only: ``x * 1``, ``x + 0``,
+  ``x / 1``, ``x ** 1`` become ``x``, ``x ** 0`` becomes 1, signs move out of products and
+  cancel (``-a * -b`` is ``a * b``, ``x + -y`` is ``x - y``), and a node whose inputs are all
+  numbers is computed on the spot by the op's own forward, as the engine would;
 * shares: equal nodes (same op, same inputs) are computed once, so the backward reuses the
   forward's ``a`` instead of recomputing it (the reason a static graph pays off);
 * drops what no output needs, and inlines a node used once into the line that uses it;
 * names: argument names, then labels and the function's local variable names, then ``d`` + name
-  for a gradient (``dz``, ``dw1``), and ``t1, t2 ...`` for the rest. A name is only ever taken
-  from text after cutting it down to ``[A-Za-z0-9_]``, so a label can never inject code.
+  for a gradient (``dz``, ``dw1``), and ``t1, t2 ...`` for the rest. A label is used only if
+  it reads as a name (letters, digits, spaces, ``_ . - [ ]``), cut down to ``[A-Za-z0-9_]``:
+  whatever it says, it can never become code.
 
 The same body is also written in *call form*, ``t3 = mul(t1, t2)``, where every op is its
 IEEE-safe float forward: Python's own ``/`` and ``**`` raise or turn complex on floats where
