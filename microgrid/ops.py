@@ -169,17 +169,14 @@ def _unary(op: Op) -> Callable[[Any], Any]:
     return fn
 
 
-def _binary(op: Op) -> Callable[[Any, Any], Any]:
+def _binary(op: Op, operator_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     forward = op.forward
-    method = f"__{'truediv' if op.name == 'div' else op.name}__"
 
     def fn(x: Any, y: Any) -> Any:
         if type(x) is float and type(y) is float:
             return forward(x, y)
         if hasattr(x, "_apply1") or hasattr(y, "_apply1"):
-            from .value import Value
-
-            return getattr(Value.lift(x), method)(y)
+            return operator_fn(x, y)  # the Value's own operator: a number stays a number operand
         return forward(_to_float(x, op.name), _to_float(y, op.name))
 
     fn.__name__ = fn.__qualname__ = {"div": "div", "pow": "power"}[op.name]
@@ -215,5 +212,5 @@ sigmoid = _unary(SIGMOID)
 tanh = _unary(TANH)
 relu = _unary(RELU)
 step = _unary(STEP)
-div = _binary(DIV)
-power = _binary(POW)
+div = _binary(DIV, operator.truediv)
+power = _binary(POW, operator.pow)

@@ -195,6 +195,15 @@ def test_unary_methods_and_functions_agree():
         mg.exp("1")
 
 
+def test_div_and_power_functions_keep_numbers_as_operands():
+    from microgrid.ops import div, power
+
+    v = Value(2.0)
+    assert div(1.0, v).inputs == (1.0, v) and div(v, 4).inputs == (v, 4.0)
+    assert power(3.0, v).inputs == (3.0, v) and power(v, v).inputs == (v, v)
+    assert div(1.0, 0.0) == math.inf and type(power(2, 3)) is float
+
+
 def test_comparisons_and_truth_are_refused_clearly():
     a = Value(1.0)
     with pytest.raises(TypeError, match=r"\.data"):
