@@ -388,7 +388,9 @@ def _call_watching_locals(fn: Callable, args: list, kwargs: dict) -> tuple[Any, 
 
 
 def _refused_at(err: TypeError) -> str | None:
-    """If ``err`` is a Value refusing bool()/</> : " at file:line" of the test, else None."""
+    """If ``err`` is a Value refusing bool()/</> : " in fn(), line N" of the test, else None.
+
+    The function's name and line, not its file: in a notebook the file is a temporary path."""
     tb = err.__traceback__
     frames = []
     while tb is not None:
@@ -399,7 +401,7 @@ def _refused_at(err: TypeError) -> str | None:
     if len(frames) < 2:
         return ""
     caller = frames[-2]
-    return f" at {caller.tb_frame.f_code.co_filename}:{caller.tb_lineno}"
+    return f" in {caller.tb_frame.f_code.co_name}(), line {caller.tb_lineno}"
 
 
 def _wrt_positions(traced: TracedFunction, layout: tuple) -> list[int]:

@@ -508,6 +508,11 @@ def test_data_dependent_control_flow_is_refused_clearly():
     for fn, args in [(branchy, (1.0,)), (truthy, (1.0,)), (biggest, (1.0, 2.0))]:
         with pytest.raises(TypeError, match="data-dependent control flow can't be traced"):
             mg.trace(fn)(*args)
+    # where: the function and line, never a file path (in a notebook that is a temporary file)
+    with pytest.raises(TypeError) as err:
+        mg.trace(branchy)(1.0)
+    line = branchy.__code__.co_firstlineno + 1
+    assert f"in branchy(), line {line}" in str(err.value) and __file__ not in str(err.value)
 
 
 def test_other_type_errors_inside_the_function_are_not_mistaken_for_control_flow():
