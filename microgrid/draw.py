@@ -38,7 +38,7 @@ class GraphvizNotFound(RuntimeError):
     """
 
 
-def draw(root: Any, rankdir: str = "LR", show_grad: bool = True, max_nodes: int = 2000,
+def draw(root: Any, rankdir: str = "LR", show_grad: bool | None = None, max_nodes: int = 2000,
          path: str | os.PathLike[str] | None = None) -> Any:
     """A ``graphviz.Digraph`` of the graph below ``root``: label | data | grad for each Value.
 
@@ -48,10 +48,15 @@ def draw(root: Any, rankdir: str = "LR", show_grad: bool = True, max_nodes: int 
     once (png, svg, pdf or dot, from the extension). ``rankdir`` is "LR" (inputs on the left),
     "RL", "TB" or "BT".
 
+    ``show_grad`` defaults to True, but to False for a traced function: its recorded graph is
+    run as code, not by ``backward()``, so its nodes' ``.grad`` say nothing.
+
     A graph with more than ``max_nodes`` Values raises ``ValueError`` instead of producing an
     unreadable picture that takes minutes to lay out: draw one sample's graph instead.
     """
     roots = _roots(root)
+    if show_grad is None:
+        show_grad = not hasattr(root, "graph_roots")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', not {rankdir!r}")
     if type(max_nodes) is not int or max_nodes < 1:
@@ -62,6 +67,7 @@ def draw(root: Any, rankdir: str = "LR", show_grad: bool = True, max_nodes: int 
     import graphviz
 
     graph = _digraph_class()(graph_attr={"rankdir": rankdir})
+    graph.values = len(nodes)
     across = rankdir in ("LR", "RL")  # records lay their fields out across the rank direction
     names = {v: f"v{i}" for i, v in enumerate(nodes)}
     is_root = set(roots)
@@ -189,6 +195,11 @@ def _digraph_class() -> Any:
 
     class Drawing(graphviz.Digraph):
         """A ``graphviz.Digraph`` whose rendering says how to install a missing ``dot``."""
+
+        values = 0  # how many Values it shows
+
+        def __repr__(self) -> str:  # stable text beside the picture in a saved notebook
+            return f"<drawing of {self.values} Values: .source holds the DOT>"
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             try:

@@ -66,6 +66,11 @@ def test_course_graph_records_show_label_data_grad():
     assert len(edges(g.source)) == 9
 
 
+def test_a_drawing_has_a_stable_repr():
+    a = Value(1.0)
+    assert repr(draw(a * a + 1)) == "<drawing of 3 Values: .source holds the DOT>"
+
+
 def test_a_number_operand_is_a_plain_node_without_grad():
     x = Value(2.0, label="x")
     g = draw(2.5 * x)
@@ -146,7 +151,10 @@ def test_anything_with_graph_roots_draws():
         def graph_roots(self):
             return [J]
 
-    assert draw(Traced()).source == draw(J).source
+    # a traced function's nodes are run as code, not by backward(): no grads shown by default
+    assert draw(Traced()).source == draw(J, show_grad=False).source
+    assert "grad" not in draw(Traced()).source
+    assert draw(Traced(), show_grad=True).source == draw(J).source
     assert draw((J,)).source == draw(J).source
     assert mg.draw is draw
 
