@@ -5,6 +5,8 @@ import shutil
 
 import pytest
 
+from microgrid import Value
+
 INSTALL = ("install Graphviz's `dot`: apt install graphviz, brew install graphviz, "
            "conda install -c conda-forge graphviz or choco install graphviz")
 
@@ -31,3 +33,21 @@ def no_dot(tmp_path, monkeypatch):
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     return empty
+
+
+@pytest.fixture
+def course_graph():
+    """Builds the course's J = 3(a + bc) at a=5, b=3, c=2, labelled and differentiated."""
+
+    def build():
+        a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
+        u = b * c
+        u.label = "u"
+        v = a + u
+        v.label = "v"
+        J = 3 * v
+        J.label = "J"
+        J.backward()
+        return J
+
+    return build

@@ -13,18 +13,6 @@ from microgrid.draw import GraphvizNotFound, draw
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def course_graph():
-    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-    u = b * c
-    u.label = "u"
-    v = a + u
-    v.label = "v"
-    J = 3 * v
-    J.label = "J"
-    J.backward()
-    return J
-
-
 def nodes(source):
     """DOT node statements as {name: attribute text}."""
     found = re.findall(r"^\t(\w+) \[(.*)\]$", source, flags=re.M)
@@ -49,7 +37,7 @@ def svg_texts(svg):
 # --- the DOT text ---------------------------------------------------------------------------
 
 
-def test_course_graph_records_show_label_data_grad():
+def test_course_graph_records_show_label_data_grad(course_graph):
     g = draw(course_graph())
     assert isinstance(g, graphviz.Digraph)
     labels = sorted(label_of(a) for a in nodes(g.source).values())
@@ -110,7 +98,7 @@ def test_four_significant_digits_and_non_finite_numbers():
     assert "data inf" in draw(Value(1000.0, label="t").exp()).source
 
 
-def test_colours_tell_leaves_and_root_apart():
+def test_colours_tell_leaves_and_root_apart(course_graph):
     from microgrid.draw import LEAF_COLOR, ROOT_COLOR
 
     g = draw(course_graph())
@@ -121,7 +109,7 @@ def test_colours_tell_leaves_and_root_apart():
     assert fill["u"] == fill["v"] == "white"
 
 
-def test_show_grad_false_and_top_to_bottom():
+def test_show_grad_false_and_top_to_bottom(course_graph):
     g = draw(course_graph(), show_grad=False, rankdir="TB")
     labels = [label_of(a) for a in nodes(g.source).values()]
     assert "J | data 33" in labels  # no braces: a TB record is laid out across already
@@ -144,7 +132,7 @@ def test_several_outputs_in_one_picture():
     assert sorted(r.split(" |")[0].strip("{ ") for r in roots) == ["L", "z"]
 
 
-def test_anything_with_graph_roots_draws():
+def test_anything_with_graph_roots_draws(course_graph):
     J = course_graph()
 
     class Traced:
@@ -227,7 +215,7 @@ def test_a_deep_chain_renders(dot):
 # --- real pictures through dot -------------------------------------------------------------
 
 
-def test_png_through_dot(dot, tmp_path):
+def test_png_through_dot(dot, tmp_path, course_graph):
     g = draw(course_graph(), path=tmp_path / "graph.png")
     data = (tmp_path / "graph.png").read_bytes()
     assert data.startswith(PNG_MAGIC)
@@ -236,7 +224,7 @@ def test_png_through_dot(dot, tmp_path):
     assert g.pipe(format="png").startswith(PNG_MAGIC)
 
 
-def test_svg_through_dot_shows_labels_values_and_grads(dot, tmp_path):
+def test_svg_through_dot_shows_labels_values_and_grads(dot, tmp_path, course_graph):
     draw(course_graph(), path=str(tmp_path / "graph.svg"))
     texts = svg_texts((tmp_path / "graph.svg").read_text(encoding="utf-8"))
     for t in ["J", "data 33", "grad 1", "a", "data 5", "grad 3", "b", "grad 6", "c", "grad 9",
@@ -244,14 +232,14 @@ def test_svg_through_dot_shows_labels_values_and_grads(dot, tmp_path):
         assert t in texts
 
 
-def test_pdf_and_dot_files(dot, tmp_path):
+def test_pdf_and_dot_files(dot, tmp_path, course_graph):
     g = draw(course_graph(), path=tmp_path / "graph.pdf")
     assert (tmp_path / "graph.pdf").read_bytes().startswith(b"%PDF")
     draw(course_graph(), path=tmp_path / "graph.dot")
     assert (tmp_path / "graph.dot").read_text(encoding="utf-8") == g.source
 
 
-def test_render_and_jupyter_display(dot, tmp_path):
+def test_render_and_jupyter_display(dot, tmp_path, course_graph):
     g = draw(course_graph())
     out = g.render(tmp_path / "course", format="svg")
     assert out.endswith(".svg")
@@ -304,7 +292,7 @@ def test_hostile_labels_in_op_free_graphs_and_top_to_bottom(dot):
 # --- without dot -------------------------------------------------------------------------
 
 
-def test_missing_dot_says_how_to_install_and_keeps_the_source(no_dot, tmp_path):
+def test_missing_dot_says_how_to_install_and_keeps_the_source(no_dot, tmp_path, course_graph):
     g = draw(course_graph())
     assert "data 33" in g.source
     for render in (lambda: g.pipe(format="png"),

@@ -8,19 +8,7 @@ from microgrid import OPS, Value
 from microgrid.tree import tree
 
 
-def course_graph():
-    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-    u = b * c
-    u.label = "u"
-    v = a + u
-    v.label = "v"
-    J = 3 * v
-    J.label = "J"
-    J.backward()
-    return J
-
-
-def test_course_graph_shows_op_label_data_grad_and_numbers_inline():
+def test_course_graph_shows_op_label_data_grad_and_numbers_inline(course_graph):
     text = course_graph().tree()
     assert text == tree(course_graph())
     lines = text.splitlines()
@@ -35,7 +23,7 @@ def test_course_graph_shows_op_label_data_grad_and_numbers_inline():
     assert len(lines) == 7
 
 
-def test_show_grad_false_leaves_out_grads():
+def test_show_grad_false_leaves_out_grads(course_graph):
     text = course_graph().tree(show_grad=False)
     assert "grad" not in text
     assert "data=33" in text
