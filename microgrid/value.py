@@ -97,7 +97,7 @@ class Value:
     (4.0, 2.0)
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_adj", "_mark", "__weakref__")
+    __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_adj", "_mark")
     __array_ufunc__ = None  # np.float64(2) * v asks Value, instead of making an object array
 
     data: float
