@@ -2,8 +2,8 @@
 
 Both steps are loops, not recursion, so a chain of a million nodes is as easy as a chain of ten.
 Each pass keeps its adjoints (d output/d node for *this* pass) in the node's ``_adj`` slot and
-adds them to ``.grad`` once, at the end of the pass; that is why running ``backward()`` twice
-gives exactly twice the gradients.
+adds each to ``.grad`` once, when it is complete; ``.grad`` itself is never propagated, which is
+why running ``backward()`` twice gives exactly twice the gradients.
 """
 
 from __future__ import annotations
