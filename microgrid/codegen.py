@@ -8,10 +8,11 @@ node once, forward lines first, then backward lines, like a course's hand-writte
 
 To make the code readable rather than a dump of the graph, the writer
 
-* simplifies, with rewrites that are exact in floating point only: ``x * 1``, ``x + 0``,
+* simplifies, with rewrites that are exact in floating point only: ``x * 1``, ``x - 0``,
   ``x / 1``, ``x ** 1`` become ``x``, ``x ** 0`` becomes 1, signs move out of products and
   cancel (``-a * -b`` is ``a * b``, ``x + -y`` is ``x - y``), and a node whose inputs are all
-  numbers is computed on the spot by the op's own forward, as the engine would;
+  numbers is computed on the spot by the op's own forward, as the engine would. ``x + 0``
+  stays: for x = -0 it is 0, and the sign of a zero decides the sign of ``1 / x``;
 * shares: equal nodes (same op, same inputs) are computed once, so the backward reuses the
   forward's ``a`` instead of recomputing it (the reason a static graph pays off);
 * drops what no output needs, and inlines a node used once into the line that uses it;
@@ -207,10 +208,13 @@ class _Builder:
         if op == "neg":
             if _is_neg(x):  # --a = a
                 return x.args[0]
+        # Zeros are signed: x + 0 is 0 for x = -0, and 0 - x is 0 for x = 0, so only the zero
+        # that gives x back for every x (-0 added, 0 subtracted) is dropped. 1 / x, log and **
+        # tell -0 from 0, so a wrong sign can turn an inf around.
         elif op == "add":
-            if _is(x, 0.0):
+            if _is(x, -0.0):
                 return y
-            if _is(y, 0.0):
+            if _is(y, -0.0):
                 return x
             if _is_neg(y):  # a + -b = a - b
                 return make("sub", (x, y.args[0]))
@@ -219,12 +223,11 @@ class _Builder:
         elif op == "sub":
             if _is(y, 0.0):
                 return x
-            if _is(x, 0.0):
+            if _is(x, -0.0):
                 return make("neg", (y,))
             if _is_neg(y):  # a - -b = a + b
                 return make("add", (x, y.args[0]))
-            if _is_neg(x):  # -a - b = -(a + b)
-                return make("neg", (make("add", (x.args[0], y)),))
+            # (not -a - b = -(a + b): for a = -b, the first is 0 and the second -0)
         elif op == "mul" or op == "div":
             if _is(y, 1.0):
                 return x
@@ -248,7 +251,7 @@ class _Builder:
         elif op == "pow":
             if _is(y, 1.0):
                 return x
-            if _is(y, 0.0):  # x ** 0 is 1 for every x, inf and nan included
+            if type(y) is float and y == 0.0:  # x ** ±0 is 1 for every x, inf and nan too
                 return 1.0
         if op == "add" and type(y) is float and y < 0:  # a + -2 = a - 2
             return make("sub", (x, -y))
@@ -263,7 +266,9 @@ class _Builder:
 
 
 def _is(a: Operand, number: float) -> bool:
-    return type(a) is float and a == number
+    """Whether ``a`` is the float ``number``, with the same sign if both are zeros."""
+    return (type(a) is float and a == number
+            and math.copysign(1.0, a) == math.copysign(1.0, number))
 
 
 def _is_neg(a: Operand) -> bool:

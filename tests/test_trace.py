@@ -391,9 +391,26 @@ def test_identities_are_simplified_away_and_signs_cancel():
     f = mg.trace(fn)
     assert f.value_and_grad(1.5, -2.0) == eager(fn, 1.5, -2.0)
     forward = f.forward_source
-    for waste in ("1 *", "* 1", "+ 0", "- 0", "/ 1", "** 1", "--", "-(-"):
+    for waste in ("1 *", "* 1", "- 0", "/ 1", "** 1", "--", "-(-"):
         assert waste not in forward
     assert "-2 * x" in forward  # the sign moved into the number
+
+
+@pytest.mark.parametrize("fn, args", [
+    (lambda x, y: 1 / (x + 0), (-0.0, 1.0)),  # -0 + 0 is 0, not x
+    (lambda x, y: 1 / (0 + x), (-0.0, 1.0)),
+    (lambda x, y: 1 / (0 - x), (0.0, 1.0)),  # 0 - 0 is 0, not -x
+    (lambda x, y: 1 / (-x - y), (1.0, -1.0)),  # -1 - -1 is 0, not -(1 + -1)
+    (lambda x, y: mg.log(0 - x) * y, (0.0, 1.0)),  # log's derivative 1 / (0 - x)
+])
+def test_simplifications_keep_the_sign_of_a_zero(fn, args):
+    value, grads = eager(fn, *args)
+    f = mg.trace(fn)
+    assert same(f(*args), value)
+    traced_value, traced_grads = f.value_and_grad(*args)
+    assert same(traced_value, value) and all(map(same, traced_grads, grads))
+    batch = [np.array([a, 2.0]) for a in args]
+    assert same(float(f(*batch)[0]), value)
 
 
 def test_forward_source_is_the_forward_alone():
