@@ -38,6 +38,7 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from .arguments import Tree, leaves
 from .ops import OPS
 from .value import Value
 
@@ -315,9 +316,6 @@ class Code(NamedTuple):
         return ns[self.name]
 
 
-Tree = Any  # a Value / float, or a list of trees
-
-
 def generate(name: str, params: list[tuple[str, Tree]], output: Value,
              grads: list[tuple[Tree, Tree]] | None = None,
              hints: dict[Value, str] | None = None,
@@ -338,13 +336,13 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
         name += "_"
     build = _Builder()
     for _, tree in params:
-        for leaf in _leaves(tree):
+        for leaf in leaves(tree):
             build.arg(leaf)
     build.add_graph(output, forward=True)
     for node in build.nodes:  # forward: everything the output's graph produced
         node.forward = True
     for _, gtree in grads or ():
-        for g in _leaves(gtree):
+        for g in leaves(gtree):
             if type(g) is Value:
                 build.add_graph(g)
     for v, text in hints.items():
@@ -356,7 +354,7 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     out = build.of[output]
     results: list[tuple[Operand, str]] = [(out, hints.get(output) or "out")]
     for ptree, gtree in grads or ():
-        for leaf, g in zip(_leaves(ptree), _leaves(gtree)):
+        for leaf, g in zip(leaves(ptree), leaves(gtree)):
             results.append((build.of[g] if type(g) is Value else float(g), "d" + leaf.label))
     live = _count_uses(o for o, _ in results)
     names = _Names(reserved_names() | {name})
@@ -370,7 +368,7 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
             build.of[tree].name = pname
         else:
             head += _unpack(tree, pname, build, names)
-    for leaf in (leaf for _, tree in params for leaf in _leaves(tree)):
+    for leaf in (leaf for _, tree in params for leaf in leaves(tree)):
         node = build.of[leaf]
         node.text = node.call = node.name
 
@@ -453,18 +451,6 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
         return f"def {name}({', '.join(signature)}):\n" + "".join(f"    {s}\n" for s in lines)
 
     return Code(name, body(readable), body(calls))
-
-
-def _leaves(tree: Tree) -> list[Any]:
-    """The leaves of a tree, depth first (iterative: trees may nest deeply)."""
-    out, stack = [], [tree]
-    while stack:
-        t = stack.pop()
-        if type(t) is list:
-            stack.extend(reversed(t))
-        else:
-            out.append(t)
-    return out
 
 
 def _unpack(tree: list, source: str, build: _Builder, names: _Names) -> list[str]:

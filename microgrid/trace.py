@@ -39,6 +39,10 @@ The honest limits of a static graph: Python control flow runs once, at recording
 ``.data`` (or ``float(v)``) inside the function reads the first call's number, which the replay
 then keeps as a constant. Values the function reads from outside (not passed as arguments) are
 constants of the graph too: pass what should vary, and what needs a gradient, as arguments.
+
+This file is the public side and the recording. Around it: ``arguments.py`` reads the
+structure of the arguments (what makes a new recording), ``codegen.py`` writes the recorded
+graph out as code, and ``batch.py`` runs that code over a NumPy batch.
 """
 
 from __future__ import annotations
@@ -49,18 +53,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import batch as batches
 from . import value as _value
+from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
 from .autograd import grad, topological_order
-from .codegen import Code, array_namespace, call_namespace, clean_name, float_namespace, generate
-from .ops import _to_float, is_number
+from .batch import CHUNK as CHUNK  # re-exported: a batch runs in blocks of CHUNK rows
+from .codegen import Code, call_namespace, clean_name, float_namespace, generate
+from .ops import is_number
 from .value import Value
 
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
                                                    "__ge__")}
-_FLOAT = frozenset({float})
 _FLOAT_NS: dict[str, Any] | None = None
 _CALL_NS: dict[str, Any] | None = None
-_ARRAY_NS: dict[str, Any] | None = None
 
 
 def trace(fn: Callable[..., Any], *, wrt: Sequence[str | int] | None = None) -> TracedFunction:
@@ -130,9 +135,7 @@ class TracedFunction:
             if type(result) is not float:  # complex (from **), or an int constant
                 return graph.run_calls(values, False)
             return result
-        np, m, _ = batch
-        with np.errstate(all="ignore"):
-            return _batch_values(np, graph.array_function(np, False), values, m)
+        return batches.values(batch, graph.array_function(batch.np, False), values)
 
     def value_and_grad(self, *args: Any, reduce: str = "mean", **kwargs: Any) -> tuple[Any, Any]:
         """The value and the gradients, shaped like the arguments (one per ``wrt`` argument).
@@ -160,12 +163,8 @@ class TracedFunction:
             if graph.both_power and _has_complex(result):
                 return graph.run_calls(values, True)
             return result
-        np, m, given = batch
-        mean = reduce == "mean"
-        with np.errstate(all="ignore"):  # inf and nan as IEEE says, silently, as on floats
-            specs = [given[i] for i in graph.wrt]
-            fn = graph.array_function(np, True)
-            return _batch_value_and_grad(np, fn, values, specs, m, mean)
+        fn = graph.array_function(batch.np, True)
+        return batches.value_and_grad(batch, fn, values, graph.wrt, reduce == "mean")
 
     def grad(self, *args: Any, reduce: str = "mean", **kwargs: Any) -> tuple[Any, ...]:
         """Just the gradients of ``value_and_grad``."""
@@ -196,9 +195,9 @@ class TracedFunction:
 
     # --- arguments -----------------------------------------------------------------------
 
-    def _prepare(self, args: tuple, kwargs: dict) -> tuple[_Graph, list, Any]:
+    def _prepare(self, args: tuple, kwargs: dict) -> tuple[_Graph, list, batches.Batch | None]:
         """The graph for these arguments' structure, the arguments as the generated code
-        takes them, and for a batch (numpy, m, the arguments as given), else None."""
+        takes them, and the batch they hold (None for numbers)."""
         if not kwargs and len(args) == self._simple:
             layout = self._simple_layout
             key: list[Any] = []
@@ -212,11 +211,11 @@ class TracedFunction:
             if t is float:
                 key.append(None)
                 values.append(a)
-            elif t is list and _only_floats(a):  # the common case first, cheaply
+            elif t is list and only_floats(a):  # the common case first, cheaply
                 key.append(len(a))
                 values.append(a)  # the generated code only reads it
             else:
-                k, v, b = _scan(a, layout[len(values)][0])
+                k, v, b = scan(a, layout[len(values)][0])
                 key.append(k)
                 values.append(v)
                 batched = batched or b
@@ -224,14 +223,13 @@ class TracedFunction:
         graph = self._graphs.get(t)
         batch = None
         if batched:
-            np, m = _batch(values)
-            batch = (np, m, values)
-            values = _columns(np, values)
+            batch = batches.find(values)
+            values = batches.columns(batch.np, values)
         if graph is None:
-            sample = [_sample(v) for v in values] if batched else values
+            sample = batches.first_sample(values) if batched else values
             graph = self._graphs[t] = _Graph(self, layout, sample)
             if not kwargs and layout is self._simple_layout:
-                graph.takes = _quick_check(key)
+                graph.takes = quick_check(key) or _Graph.takes
         self._last = graph
         return graph, values, batch
 
@@ -273,15 +271,15 @@ class _Graph:
     @staticmethod
     def takes(args: tuple) -> bool:
         """Whether ``args`` are floats (and flat lists of floats) of this structure, for the
-        quick path that passes them to the code as they are; see ``_quick_check``."""
+        quick path that passes them to the code as they are; see ``quick_check``."""
         return False
 
     def __init__(self, traced: TracedFunction, layout: tuple, sample: list) -> None:
         name = clean_name(traced._name) or "f"
-        trees = [_leaf_tree(v, pname) for (pname, _), v in zip(layout, sample)]
+        trees = [leaf_tree(v, pname) for (pname, _), v in zip(layout, sample)]
         out, local_names = _record(traced, layout, trees)
         self.wrt = _wrt_positions(traced, layout)
-        wrt_leaves = [leaf for i in self.wrt for leaf in _leaves(trees[i])]
+        wrt_leaves = [leaf for i in self.wrt for leaf in leaves(trees[i])]
 
         # the backward, by the engine's own rules; asking for the adjoint of every
         # intermediate node too costs nothing extra and lets the code call them dz, da ...
@@ -312,7 +310,7 @@ class _Graph:
         grad_trees = []
         it = iter(grads)
         for i in self.wrt:
-            grad_trees.append((trees[i], _shaped(trees[i], it)))
+            grad_trees.append((trees[i], shaped(trees[i], it)))
         self.full: Code = generate(name, params, out, grad_trees, hints, adjoints)
         self.forward: Code = generate(name, params, out, None, hints)
         self.output = out
@@ -336,7 +334,7 @@ class _Graph:
         fn = self._arrays[full]
         if fn is None:
             code = self.full if full else self.forward
-            fn = self._arrays[full] = code.compile(_array_ns(np))
+            fn = self._arrays[full] = code.compile(batches.namespace(np))
         return fn
 
 
@@ -421,241 +419,12 @@ def _wrt_positions(traced: TracedFunction, layout: tuple) -> list[int]:
     return out
 
 
-# --- argument structures -------------------------------------------------------------------
-
-
-def _scan(x: Any, where: str) -> tuple[Any, Any, bool]:
-    """(structure key, the argument as floats/lists/arrays, whether it holds a batch).
-
-    The key is None for a number, n for a list of n numbers, a tuple of keys for any other
-    list; an array of shape (m, ...) has the key of what one sample of it is.
-    """
-    t = type(x)
-    if t is float:
-        return None, x, False
-    if t is list or t is tuple or isinstance(x, (list, tuple)):
-        if _only_floats(x):
-            return len(x), list(x), False
-        keys, values, batched = [], [], False
-        for i, item in enumerate(x):
-            k, v, b = _scan(item, f"{where}[{i}]")
-            keys.append(k)
-            values.append(v)
-            batched = batched or b
-        flat = all(k is None for k in keys)
-        return len(keys) if flat else tuple(keys), values, batched
-    if is_number(x):
-        return None, _to_float(x, where), False
-    np = sys.modules.get("numpy")  # an array means NumPy is loaded already
-    if np is not None and isinstance(x, np.ndarray):
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{where}: a batch must be an array of real numbers, not dtype "
-                            f"{x.dtype} (a ragged list of lists makes an object array)")
-        if x.ndim == 0:
-            return None, float(x), False
-        return _shape_key(x.shape[1:]), x, True
-    if t is Value:
-        raise TypeError(f"{where}: pass numbers, not Values (the traced function makes its "
-                        "own); use .data")
-    raise TypeError(f"{where}: expected a number, a list of numbers or a NumPy array, "
-                    f"not {t.__name__}")
-
-
-def _quick_check(key: list) -> Callable[[tuple], bool]:
-    """A check, written for one structure, that arguments are floats and flat lists of
-    floats of that structure: a replay on floats costs a few microseconds, so the general
-    walk over the arguments (``_scan``) would be a large part of it. Other structures
-    (nested lists, batches) always take the general path."""
-    if any(k is not None and type(k) is not int for k in key):
-        return _Graph.takes
-    tests = [f"len(args) == {len(key)}"]
-    for i, k in enumerate(key):
-        if k is None:
-            tests.append(f"type(args[{i}]) is float")
-        else:
-            tests.append(f"type(args[{i}]) is list and len(args[{i}]) == {k}")
-    tests += [f"floats(map(type, args[{i}]))" for i, k in enumerate(key) if k is not None]
-    source = "def takes(args):\n    return " + " and ".join(tests) + "\n"
-    ns = {"__builtins__": {}, "type": type, "len": len, "map": map, "float": float,
-          "list": list, "floats": _FLOAT.issuperset}
-    exec(compile(source, "<microgrid.trace check>", "exec"), ns)
-    return ns["takes"]
-
-
-def _only_floats(x: Any) -> bool:
-    return _FLOAT.issuperset(map(type, x))
-
-
-def _shape_key(shape: tuple) -> Any:
-    """The key of a list shaped like ``shape`` (see ``_scan``)."""
-    if not shape:
-        return None
-    if len(shape) == 1:
-        return shape[0]
-    return (_shape_key(shape[1:]),) * shape[0]
-
-
-def _batch(values: list) -> tuple[Any, int]:
-    """(numpy, m): the batch size all arrays agree on."""
-    import numpy as np
-
-    sizes = {a.shape[0] for a in _leaves(values) if isinstance(a, np.ndarray)}
-    if len(sizes) > 1:
-        raise ValueError(f"batched arguments disagree on the batch size: {sorted(sizes)}")
-    m = sizes.pop()
-    if m == 0:
-        raise ValueError("an empty batch (m = 0): there is nothing to compute")
-    return np, m
-
-
-def _columns(np: Any, tree: Any) -> Any:
-    """The arguments as the generated code takes them: an ``np.float64`` per shared number (so
-    that shared / 0 is inf, as on arrays), a 1-D float array per batched number: for an array
-    of shape (m, n), its n columns, as views (copying a large array into contiguous columns
-    measured slower than reading them strided)."""
-    if type(tree) is list:
-        return [_columns(np, t) for t in tree]
-    if type(tree) is float:
-        return np.float64(tree)
-    return _split(np.asarray(tree, dtype=np.float64))
-
-
-def _split(a: Any) -> Any:
-    if a.ndim == 1:
-        return a
-    return [_split(a[:, i]) for i in range(a.shape[1])]
-
-
-def _sample(tree: Any) -> Any:
-    """The first sample's numbers (the recording runs on them)."""
-    if type(tree) is list:
-        return [_sample(t) for t in tree]
-    if getattr(tree, "ndim", 0) >= 1:
-        return float(tree[0])
-    return float(tree)
-
-
-def _leaf_tree(value: Any, label: str) -> Any:
-    if type(value) is list:
-        return [_leaf_tree(v, f"{label}[{i}]") for i, v in enumerate(value)]
-    return Value(value, label=label)
-
-
-def _leaves(tree: Any) -> list[Any]:
-    if type(tree) is list:
-        return [leaf for t in tree for leaf in _leaves(t)]
-    return [tree]
-
-
-def _shaped(tree: Any, items: Any) -> Any:
-    if type(tree) is list:
-        return [_shaped(t, items) for t in tree]
-    return next(items)
-
-
 def _has_complex(result: Any) -> bool:
     if type(result) is complex:
         return True
     if type(result) is tuple or type(result) is list:
         return any(map(_has_complex, result))
     return False
-
-
-# --- batch results -------------------------------------------------------------------------
-
-
-# The generated code runs over the batch a block of rows at a time: its ~2 arrays per op then
-# stay in the processor's cache instead of streaming through memory, which measured ~2x faster
-# than whole columns at m = 100,000 (benchmarks/trace.py); the per-call cost of each NumPy op
-# is still small next to the work at this size.
-CHUNK = 8192
-
-
-def _chunks(m: int) -> range:
-    return range(0, m, CHUNK)
-
-
-def _rows(tree: Any, start: int, stop: int) -> Any:
-    """The arguments for rows start:stop (shared numbers as they are)."""
-    if type(tree) is list:
-        return [_rows(t, start, stop) for t in tree]
-    return tree[start:stop] if getattr(tree, "ndim", 0) else tree
-
-
-def _batch_values(np: Any, fn: Callable, values: list, m: int) -> Any:
-    """The per-sample values, an array of m."""
-    out = np.empty(m, dtype=np.float64)
-    for start in _chunks(m):
-        stop = min(start + CHUNK, m)
-        out[start:stop] = fn(*_rows(values, start, stop))  # (a number: the same for each)
-    return out
-
-
-def _batch_value_and_grad(np: Any, fn: Callable, values: list, specs: list, m: int,
-                          mean: bool) -> tuple[float, tuple]:
-    """The value summed (averaged) over the batch, and gradients shaped like the arguments:
-    a float per shared number (its per-sample gradients summed or averaged), an array of
-    the argument's shape per array (the per-sample gradients, over m for the mean)."""
-    total = 0.0
-    sums = [_accumulator(np, spec) for spec in specs]
-    for start in _chunks(m):
-        stop = min(start + CHUNK, m)
-        out, grads = fn(*_rows(values, start, stop))
-        total += _sum(np, out, stop - start)
-        for acc, g in zip(sums, grads):
-            _accumulate(np, acc, g, start, stop)
-    scale = 1.0 / m if mean else 1.0
-    return total * scale, tuple(_finish(acc, m, mean) for acc in sums)
-
-
-def _sum(np: Any, g: Any, rows: int) -> float:
-    """A per-sample quantity summed over rows (a number stands for the same in each row)."""
-    return float(np.sum(g)) if getattr(g, "ndim", 0) else float(g) * rows
-
-
-class _Total:
-    """The running sum of a shared number's gradient."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0.0
-
-
-def _accumulator(np: Any, spec: Any) -> Any:
-    if type(spec) is list:
-        return [_accumulator(np, s) for s in spec]
-    if type(spec) is float:  # a shared number
-        return _Total()
-    return np.empty(spec.shape, dtype=np.float64)  # a batched array: its per-sample gradients
-
-
-def _accumulate(np: Any, acc: Any, g: Any, start: int, stop: int) -> None:
-    if type(acc) is list:
-        for a, gi in zip(acc, g):
-            _accumulate(np, a, gi, start, stop)
-    elif type(acc) is _Total:
-        acc.value += _sum(np, g, stop - start)
-    else:
-        _fill(acc[start:stop], g)
-
-
-def _fill(dst: Any, g: Any) -> None:
-    if type(g) is list:  # the columns of an (m, n, ...) array
-        for i, gi in enumerate(g):
-            _fill(dst[:, i], gi)
-    else:
-        dst[...] = g  # a per-sample array, or one number for every sample
-
-
-def _finish(acc: Any, m: int, mean: bool) -> Any:
-    if type(acc) is list:
-        return [_finish(a, m, mean) for a in acc]
-    if type(acc) is _Total:
-        return acc.value / m if mean else acc.value
-    if mean:
-        acc /= m
-    return acc
 
 
 def _float_ns() -> dict[str, Any]:
@@ -670,10 +439,3 @@ def _call_ns() -> dict[str, Any]:
     if _CALL_NS is None:
         _CALL_NS = call_namespace()
     return _CALL_NS
-
-
-def _array_ns(np: Any) -> dict[str, Any]:
-    global _ARRAY_NS
-    if _ARRAY_NS is None:
-        _ARRAY_NS = array_namespace(np)
-    return _ARRAY_NS

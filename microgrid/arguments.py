@@ -1,0 +1,123 @@
+"""The structure of a traced function's arguments: what makes a new graph, and trees of leaves.
+
+A traced function is recorded once per *structure* of its arguments (how many, list lengths,
+nesting) and replayed for any numbers of that structure. This module reads the structure off
+the arguments as a hashable key (``scan``), writes a quick check for the common case of plain
+floats (``quick_check``), and handles the argument trees the recording and the code generator
+walk: nested lists with a number, a leaf Value or a gradient at each leaf.
+
+Nothing here records, generates code or computes on a batch: ``trace.py`` records,
+``codegen.py`` writes the code, ``batch.py`` runs it over NumPy arrays.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .ops import _to_float, is_number
+from .value import Value
+
+Tree = Any  # a leaf (a number, a Value, an array), or a list of trees
+
+_FLOAT = frozenset({float})
+
+
+def scan(x: Any, where: str) -> tuple[Any, Any, bool]:
+    """(structure key, the argument as floats/lists/arrays, whether it holds a batch).
+
+    The key is None for a number, n for a list of n numbers, a tuple of keys for any other
+    list; an array of shape (m, ...) has the key of what one sample of it is. ``where`` names
+    the argument in error messages (``"w[2]"``).
+    """
+    t = type(x)
+    if t is float:
+        return None, x, False
+    if t is list or t is tuple or isinstance(x, (list, tuple)):
+        if only_floats(x):
+            return len(x), list(x), False
+        keys, values, batched = [], [], False
+        for i, item in enumerate(x):
+            k, v, b = scan(item, f"{where}[{i}]")
+            keys.append(k)
+            values.append(v)
+            batched = batched or b
+        flat = all(k is None for k in keys)
+        return len(keys) if flat else tuple(keys), values, batched
+    if is_number(x):
+        return None, _to_float(x, where), False
+    np = sys.modules.get("numpy")  # an array means NumPy is loaded already
+    if np is not None and isinstance(x, np.ndarray):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{where}: a batch must be an array of real numbers, not dtype "
+                            f"{x.dtype} (a ragged list of lists makes an object array)")
+        if x.ndim == 0:
+            return None, float(x), False
+        return _shape_key(x.shape[1:]), x, True
+    if t is Value:
+        raise TypeError(f"{where}: pass numbers, not Values (the traced function makes its "
+                        "own); use .data")
+    raise TypeError(f"{where}: expected a number, a list of numbers or a NumPy array, "
+                    f"not {t.__name__}")
+
+
+def only_floats(x: Any) -> bool:
+    """Whether every item of ``x`` is a float (a flat list of numbers, as passed most often)."""
+    return _FLOAT.issuperset(map(type, x))
+
+
+def _shape_key(shape: tuple) -> Any:
+    """The key of a list shaped like ``shape`` (see ``scan``)."""
+    if not shape:
+        return None
+    if len(shape) == 1:
+        return shape[0]
+    return (_shape_key(shape[1:]),) * shape[0]
+
+
+def quick_check(key: list) -> Callable[[tuple], bool] | None:
+    """A check, written for one structure, that arguments are floats and flat lists of
+    floats of that structure: a replay on floats costs a few microseconds, so the general
+    walk over the arguments (``scan``) would be a large part of it. None for other
+    structures (nested lists), which always take the general path."""
+    if any(k is not None and type(k) is not int for k in key):
+        return None
+    tests = [f"len(args) == {len(key)}"]
+    for i, k in enumerate(key):
+        if k is None:
+            tests.append(f"type(args[{i}]) is float")
+        else:
+            tests.append(f"type(args[{i}]) is list and len(args[{i}]) == {k}")
+    tests += [f"floats(map(type, args[{i}]))" for i, k in enumerate(key) if k is not None]
+    source = "def takes(args):\n    return " + " and ".join(tests) + "\n"
+    ns = {"__builtins__": {}, "type": type, "len": len, "map": map, "float": float,
+          "list": list, "floats": _FLOAT.issuperset}
+    exec(compile(source, "<microgrid.trace check>", "exec"), ns)
+    return ns["takes"]
+
+
+def leaf_tree(numbers: Tree, label: str) -> Tree:
+    """A leaf Value for each number, labelled by where it sits: ``w``, ``w[0]``, ``W[1][2]``."""
+    if type(numbers) is list:
+        return [leaf_tree(v, f"{label}[{i}]") for i, v in enumerate(numbers)]
+    return Value(numbers, label=label)
+
+
+def leaves(tree: Tree) -> list[Any]:
+    """The leaves of a tree, depth first (iterative: trees may nest deeply)."""
+    out, stack = [], [tree]
+    while stack:
+        t = stack.pop()
+        if type(t) is list:
+            stack.extend(reversed(t))
+        else:
+            out.append(t)
+    return out
+
+
+def shaped(tree: Tree, items: Iterator[Any]) -> Tree:
+    """The next items, in a tree shaped like ``tree`` (the inverse of ``leaves``)."""
+    if type(tree) is list:
+        return [shaped(t, items) for t in tree]
+    return next(items)
