@@ -293,11 +293,19 @@ def literal(x: float, as_float: bool = False) -> str:
 
 
 class Code(NamedTuple):
-    """A generated function: readable source, its call form, and the def's name."""
+    """A generated function: readable source, its call form, and the def's name.
+
+    ``variables`` maps each Value of the graph that became a parameter or a line of the code
+    to that variable (by exact rewrites only, so it holds exactly the Value's number), and
+    ``returned`` names the variables returned: the output's, then each gradient's. A Value
+    inlined into a longer line, or simplified into a constant, has no variable.
+    """
 
     name: str
     source: str
     calls: str
+    variables: dict[Value, str]
+    returned: tuple[str, ...]
 
     @property
     def has_power(self) -> bool:
@@ -450,7 +458,9 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
         lines.append(ret)
         return f"def {name}({', '.join(signature)}):\n" + "".join(f"    {s}\n" for s in lines)
 
-    return Code(name, body(readable), body(calls))
+    # a node has a name exactly when it is a parameter or has a line of its own
+    variables = {v: n.name for v, n in build.of.items() if type(n) is _Node and n.name}
+    return Code(name, body(readable), body(calls), variables, tuple(returned))
 
 
 def _unpack(tree: list, source: str, build: _Builder, names: _Names) -> list[str]:

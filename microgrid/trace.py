@@ -92,7 +92,8 @@ class TracedFunction:
     The graph is recorded again when the structure of the arguments changes (how many, list
     lengths and nesting); which arguments are batched doesn't change the graph. ``f.source``
     shows the generated code of the latest structure; ``f.graph_roots()`` its Values, so
-    ``microgrid.draw(f)`` draws the static graph, backward part included.
+    ``microgrid.draw(f)`` draws the static graph, backward part included, each node that the
+    code holds in a variable named as in the code (``a``, ``da``, ``t1``).
     """
 
     def __init__(self, fn: Callable[..., Any], wrt: Sequence[str | int] | None = None) -> None:
@@ -183,7 +184,10 @@ class TracedFunction:
         return self._latest().forward.source
 
     def graph_roots(self) -> list[Value]:
-        """The recorded Values: ``[output, gradient of each wrt leaf...]``, for drawing."""
+        """The recorded Values: ``[output, gradient of each wrt leaf...]``, for drawing.
+
+        A Value that ``f.source`` holds in a variable is labelled with that variable's name;
+        one the code inlines into a longer line has no label."""
         graph = self._latest()
         return [graph.output, *graph.grads]
 
@@ -301,10 +305,6 @@ class _Graph:
         for local, v in local_names.items():
             if type(v) is Value and v._op is not None and v not in hints:
                 hints[v] = local
-        in_forward = set(forward)
-        for leaf, g in zip(wrt_leaves, grads):
-            if not g.label and g not in in_forward:
-                g.label = "d" + leaf.label  # what a drawing of the graph shows
 
         params = [(pname, tree) for (pname, _), tree in zip(layout, trees)]
         grad_trees = []
@@ -313,6 +313,7 @@ class _Graph:
             grad_trees.append((trees[i], shaped(trees[i], it)))
         self.full: Code = generate(name, params, out, grad_trees, hints, adjoints)
         self.forward: Code = generate(name, params, out, None, hints)
+        _label_as_in_code(self.full, [out, *grads], set(forward))
         self.output = out
         self.grads = grads
         self.value_floats = self.forward.compile(_float_ns())
@@ -336,6 +337,24 @@ class _Graph:
             code = self.full if full else self.forward
             fn = self._arrays[full] = code.compile(batches.namespace(np))
         return fn
+
+
+def _label_as_in_code(code: Code, roots: list[Value], forward: set[Value]) -> None:
+    """Give the recorded Values the names ``f.source`` gives them, so that a drawing of the
+    graph and the code read alike: a Value the name of the variable that holds it (``a``,
+    ``da``, ``t1``, a parameter's name), and a gradient the code holds in no variable of its
+    own (a constant) the name it is returned as. What the code inlines into a longer line
+    keeps no name, and a Value already labelled keeps its label.
+
+    Only Values this recording made are named, never the caller's: a variable holds a Value
+    computed from the arguments (a Value from outside the function is a constant of the
+    code), and a gradient outside the forward graph was made by ``grad``."""
+    for v, name in code.variables.items():
+        if not v.label:
+            v.label = name
+    for v, name in zip(roots, code.returned):
+        if not v.label and v not in forward:
+            v.label = name
 
 
 def _record(traced: TracedFunction, layout: tuple, trees: list) -> tuple[Value, dict]:
