@@ -61,18 +61,19 @@ def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
         op = node._op
         if op is None:
             continue
+        rule = op.grads  # read once: a method-style call of a slot would not be specialized
         x = node._x
         y = node._y
         if y is None:
-            x._adj += op.grads(x.data, node.data)[0] * g
-        elif type(y) is not Value:  # v <op> number: the number gets no gradient
-            x._adj += op.grads(x.data, y, node.data)[0] * g
-        elif type(x) is not Value:  # number <op> v
-            y._adj += op.grads(x, y.data, node.data)[1] * g
-        else:
-            dx, dy = op.grads(x.data, y.data, node.data)
+            x._adj += rule(x.data, node.data)[0] * g
+        elif type(x) is type(y):  # two Values (two numbers never make a node)
+            dx, dy = rule(x.data, y.data, node.data)
             x._adj += dx * g
             y._adj += dy * g
+        elif type(x) is Value:  # v <op> number: the number gets no gradient
+            x._adj += rule(x.data, y, node.data)[0] * g
+        else:  # number <op> v
+            y._adj += rule(x, y.data, node.data)[1] * g
 
 
 def backward(root: Value, grad: float = 1.0) -> None:

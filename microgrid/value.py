@@ -154,7 +154,8 @@ class Value:
 
     def _apply1(self, op: Op) -> Value:
         out = _new(Value)
-        out.data = op.forward(self.data)
+        forward = op.forward  # read, then called: a method-style call of a slot isn't specialized
+        out.data = forward(self.data)
         out.grad = 0.0
         out.label = ""
         out._mark = None
