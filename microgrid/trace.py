@@ -57,7 +57,6 @@ from . import batch as batches
 from . import value as _value
 from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
 from .autograd import grad, topological_order
-from .batch import CHUNK as CHUNK  # re-exported: a batch runs in blocks of CHUNK rows
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 from .ops import is_number
 from .value import Value

@@ -262,7 +262,7 @@ def test_the_issue_example_on_a_batch():
 
 
 def test_a_batch_crossing_several_blocks_of_rows():
-    m = 2 * sys.modules["microgrid.trace"].CHUNK + 17  # blocks of rows, the last one short
+    m = 2 * sys.modules["microgrid.batch"].CHUNK + 17  # blocks of rows, the last one short
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(m, 3)), (rng.random(m) < 0.5).astype(float)
     w, b = [0.5, -0.25, 0.125], -0.1
