@@ -192,27 +192,18 @@ class MLP(Module):
         return f"MLP({self.nin}, {sizes}, activation={self.activation!r})"
 
 
-class LogisticRegression(Module):
+class LogisticRegression(Neuron):
     """The course's model: a = σ(z), z = w1·x1 + … + wn·xn + b, the probability that y = 1.
 
-    Weights and bias start at 0.0, as in the course (a single neuron has no symmetry to
-    break), so training from scratch is the same computation as the course's NumPy code.
+    A single sigmoid neuron, but its weights and bias start at 0.0, as in the course (a single
+    neuron has no symmetry to break), so training from scratch is the same computation as the
+    course's NumPy code.
     """
 
     def __init__(self, n_features: int) -> None:
-        n = _check_size("n_features", n_features)
-        self.w = [Value(0.0, label=f"w{k}") for k in range(1, n + 1)]
-        self.b = Value(0.0, label="b")
-
-    def forward(self, x: Sequence[Any]) -> Value:
-        x = _sample(x, len(self.w))
-        return sum([wi * xi for wi, xi in zip(self.w, x)], self.b).sigmoid()
-
-    def parameters(self) -> list[Value]:
-        return [*self.w, self.b]
-
-    def _tensors(self) -> dict[str, Any]:
-        return {"w": self.w, "b": self.b}
+        super().__init__(_check_size("n_features", n_features), activation="sigmoid", seed=0)
+        for p in self.parameters():
+            p.data = 0.0
 
     def __repr__(self) -> str:
         return f"LogisticRegression({len(self.w)})"
