@@ -122,11 +122,7 @@ class TracedFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """The function's value: a float, or an array of one value per sample for a batch."""
-        graph = self._last
-        if graph is not None and not kwargs and graph.takes(args):  # as last time: quickly
-            values, batch = args, None
-        else:
-            graph, values, batch = self._prepare(args, kwargs)
+        graph, values, batch = self._lookup(args, kwargs)
         if batch is None:
             try:
                 result = graph.value_floats(*values)
@@ -136,6 +132,13 @@ class TracedFunction:
                 return graph.run_calls(values, False)
             return result
         return batches.values(batch, graph.array_function(batch.np, False), values)
+
+    def _lookup(self, args: tuple, kwargs: dict) -> tuple[_Graph, Any, Any]:
+        """The recorded graph for these arguments, their values, and the batch (None on floats)."""
+        graph = self._last
+        if graph is not None and not kwargs and graph.takes(args):  # as last time: quickly
+            return graph, args, None
+        return self._prepare(args, kwargs)
 
     def value_and_grad(self, *args: Any, reduce: str = "mean", **kwargs: Any) -> tuple[Any, Any]:
         """The value and the gradients, shaped like the arguments (one per ``wrt`` argument).
@@ -148,11 +151,7 @@ class TracedFunction:
         """
         if reduce != "mean" and reduce != "sum":
             raise ValueError(f"reduce must be 'mean' or 'sum', not {reduce!r}")
-        graph = self._last
-        if graph is not None and not kwargs and graph.takes(args):
-            values, batch = args, None
-        else:
-            graph, values, batch = self._prepare(args, kwargs)
+        graph, values, batch = self._lookup(args, kwargs)
         if batch is None:
             # The readable code, unless Python's float operators raise or turn complex (1/0,
             # 0 ** -1, (-8) ** (1/3)): then the call form, whose ops follow IEEE
