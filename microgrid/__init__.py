@@ -14,21 +14,21 @@ functions that need them, and the training modules load on first use (``microgri
 from importlib import import_module
 from typing import Any
 
-from .autograd import grad, topological_order
-from .draw import GraphvizNotFound, draw  # eager: `import microgrid.draw` can't shadow it
-from .gradcheck import GradcheckError, gradcheck
-from .ops import OPS, exp, log, relu, sigmoid, tanh
-from .trace import TracedFunction, trace  # eager: `import microgrid.trace` can't shadow it
-from .value import Value, is_recording, no_grad
+from .engine.autograd import grad, topological_order
+from .engine.gradcheck import GradcheckError, gradcheck
+from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
+from .engine.value import Value, is_recording, no_grad
+from .static.trace import TracedFunction, trace
+from .view.draw import GraphvizNotFound, draw
 
 __version__ = "0.1.0"
 
 # name -> the submodule that defines it, imported on first use
 _LAZY = {
-    "trace": "trace",
-    "TracedFunction": "trace",
+    "trace": "static.trace",
+    "TracedFunction": "static.trace",
 }
-_SUBMODULES = {"datasets", "draw", "losses", "nn", "optim", "train", "trace", "codegen", "tree"}
+_SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
 
 
 def __getattr__(name: str) -> Any:

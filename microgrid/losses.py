@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .ops import _to_float, is_number
-from .value import Value, no_grad
+from .engine.ops import _to_float, is_number
+from .engine.value import Value, no_grad
 
 # PyTorch's BCELoss floors log at -100, so a loss is at most 100, even at p = 0 or 1 ...
 LOG_FLOOR = -100.0

@@ -18,8 +18,8 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .ops import _to_float, is_number
-from .value import Value
+from .engine.ops import _to_float, is_number
+from .engine.value import Value
 
 Seed = int | random.Random | None
 

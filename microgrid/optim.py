@@ -11,8 +11,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .ops import _div, is_number
-from .value import Value
+from .engine.ops import _div, is_number
+from .engine.value import Value
 
 
 class Optimizer:

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ops import _to_float, is_number
-from .value import Value, no_grad
+from .engine.ops import _to_float, is_number
+from .engine.value import Value, no_grad
 
 
 @dataclass(repr=False)

@@ -15,7 +15,7 @@ import pytest
 
 from microgrid import Value
 from microgrid.cli import main
-from microgrid.expr import MAX_LENGTH, ExpressionError, parse
+from microgrid.cli.expr import MAX_LENGTH, ExpressionError, parse
 
 TIMEOUT = 60  # only so that a hang fails instead of blocking the suite; speed is not asserted
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

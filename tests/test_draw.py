@@ -8,7 +8,7 @@ import pytest
 
 import microgrid as mg
 from microgrid import OPS, Value
-from microgrid.draw import GraphvizNotFound, draw
+from microgrid.view.draw import GraphvizNotFound, draw
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -99,7 +99,7 @@ def test_four_significant_digits_and_non_finite_numbers():
 
 
 def test_colours_tell_leaves_and_root_apart(course_graph):
-    from microgrid.draw import LEAF_COLOR, ROOT_COLOR
+    from microgrid.view.draw import LEAF_COLOR, ROOT_COLOR
 
     g = draw(course_graph())
     fill = {label_of(a).split(" |")[0].strip("{ "): re.search(r'fillcolor="?([^" ]+)', a)
@@ -123,7 +123,7 @@ def test_several_outputs_in_one_picture():
     z.label = "z"
     L = z.tanh()
     L.label = "L"
-    from microgrid.draw import ROOT_COLOR
+    from microgrid.view.draw import ROOT_COLOR
 
     g = draw([L, z, L])  # the same output twice is drawn once
     records = [a for a in nodes(g.source).values() if "record" in a]

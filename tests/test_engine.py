@@ -196,7 +196,7 @@ def test_unary_methods_and_functions_agree():
 
 
 def test_div_and_power_functions_keep_numbers_as_operands():
-    from microgrid.ops import div, power
+    from microgrid.engine.ops import div, power
 
     v = Value(2.0)
     assert div(1.0, v).inputs == (1.0, v) and div(v, 4).inputs == (v, 4.0)

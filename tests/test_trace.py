@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import microgrid as mg
 from microgrid import OPS, Value
-from microgrid.codegen import clean_name
+from microgrid.static.codegen import clean_name
 
 np = pytest.importorskip("numpy")
 
@@ -262,7 +262,7 @@ def test_the_issue_example_on_a_batch():
 
 
 def test_a_batch_crossing_several_blocks_of_rows():
-    m = 2 * sys.modules["microgrid.batch"].CHUNK + 17  # blocks of rows, the last one short
+    m = 2 * sys.modules["microgrid.static.batch"].CHUNK + 17  # blocks of rows, the last one short
     rng = np.random.default_rng(3)
     X, Y = rng.normal(size=(m, 3)), (rng.random(m) < 0.5).astype(float)
     w, b = [0.5, -0.25, 0.125], -0.1
@@ -581,7 +581,7 @@ def source_variables(f, *args):
     module = _OperatorsAsOps().visit(ast.parse(f.source))
     fn = module.body[0]
     fn.body[-1] = ast.Return(ast.Call(ast.Name("locals", ast.Load()), [], []))
-    namespace = {**mg.codegen.float_namespace(), "locals": locals}
+    namespace = {**mg.static.codegen.float_namespace(), "locals": locals}
     namespace.update((name, op.forward) for name, op in OPS.items())
     exec(compile(ast.fix_missing_locations(module), "<source>", "exec"), namespace)
     return namespace[fn.name](*args)
@@ -734,7 +734,7 @@ def test_floats_need_no_numpy():
 
 
 def test_importing_microgrid_trace_does_not_shadow_the_function():
-    code = "import microgrid.trace, microgrid as mg; print(callable(mg.trace), mg.trace.__name__)"
+    code = "import microgrid.static.trace, microgrid as mg; print(callable(mg.trace), mg.trace.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "trace"]
 
@@ -742,5 +742,5 @@ def test_importing_microgrid_trace_does_not_shadow_the_function():
 def test_the_module_docstring_example_runs_as_shown():
     import doctest
 
-    result = doctest.testmod(sys.modules["microgrid.trace"])
+    result = doctest.testmod(sys.modules["microgrid.static.trace"])
     assert result.attempted >= 4 and result.failed == 0

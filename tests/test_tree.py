@@ -5,7 +5,7 @@ import re
 import pytest
 
 from microgrid import OPS, Value
-from microgrid.tree import tree
+from microgrid.view.tree import tree
 
 
 def test_course_graph_shows_op_label_data_grad_and_numbers_inline(course_graph):

@@ -225,7 +225,7 @@ class Value:
 
     def tree(self, show_grad: bool = True) -> str:
         """The graph below self as indented text (op, label, data, grad): ``print(J.tree())``."""
-        from .tree import tree
+        from ..view.tree import tree
 
         return tree(self, show_grad)
 

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from .value import Value
+from ..engine.value import Value
 
 INSTALL_HINT = ("install Graphviz's `dot` program: apt install graphviz, brew install graphviz, "
                 "conda install -c conda-forge graphviz or choco install graphviz")

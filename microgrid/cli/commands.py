@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
-from .value import Value
+from ..engine.value import Value
 
 USAGE_ERROR = 2
 MACHINE_ERROR = 1
@@ -175,7 +175,7 @@ def _grad(args: argparse.Namespace) -> int:
 
 
 def _draw(args: argparse.Namespace) -> int:
-    from .draw import _format_of, draw
+    from ..view.draw import _format_of, draw
 
     _format_of(args.output)  # a bad extension is reported before any work
     out, _ = _evaluate(args)
@@ -216,7 +216,7 @@ def _title(text: str) -> None:
 
 
 def _demo_graph() -> Value:
-    from .gradcheck import gradcheck
+    from ..engine.gradcheck import gradcheck
 
     _title("1. The computation graph J = 3(a + bc) at a=5, b=3, c=2")
     a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
@@ -271,7 +271,7 @@ def _demo_logistic() -> Value:
 
 
 def _demo_pictures(folder: Any, graphs: dict[str, Value]) -> None:
-    from .draw import INSTALL_HINT, GraphvizNotFound, draw
+    from ..view.draw import INSTALL_HINT, GraphvizNotFound, draw
 
     _title(f"3. Pictures of both graphs, in {folder}/")
     missing = False
@@ -292,11 +292,11 @@ def _demo_pictures(folder: Any, graphs: dict[str, Value]) -> None:
 
 def _demo_training(epochs: int) -> None:
     """Logistic regression on real data: the same model as step 2, one weight per feature."""
-    from .datasets import load_breast_cancer, standardize, train_test_split
-    from .losses import binary_cross_entropy
-    from .nn import LogisticRegression
-    from .optim import SGD
-    from .train import accuracy, fit
+    from ..datasets import load_breast_cancer, standardize, train_test_split
+    from ..losses import binary_cross_entropy
+    from ..nn import LogisticRegression
+    from ..optim import SGD
+    from ..train import accuracy, fit
 
     X, y, features = load_breast_cancer()
     _title(f"4. Logistic regression on the breast cancer data ({len(X)} tumours, "

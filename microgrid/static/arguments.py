@@ -16,8 +16,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .ops import _to_float, is_number
-from .value import Value
+from ..engine.ops import _to_float, is_number
+from ..engine.value import Value
 
 Tree = Any  # a leaf (a number, a Value, an array), or a list of trees
 

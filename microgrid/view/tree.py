@@ -19,7 +19,7 @@ print.
 
 from __future__ import annotations
 
-from .value import Value
+from ..engine.value import Value
 
 
 def tree(root: Value, show_grad: bool = True) -> str:

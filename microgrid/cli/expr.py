@@ -16,9 +16,9 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import ops
-from .ops import OPS
-from .value import Value
+from ..engine import ops
+from ..engine.ops import OPS
+from ..engine.value import Value
 
 FUNCTIONS = ("exp", "log", "sigmoid", "tanh", "relu")  # each the name of a one-input op in OPS
 MAX_LENGTH = 20_000  # characters; a formula a person types is far shorter

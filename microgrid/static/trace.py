@@ -54,12 +54,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import batch as batches
-from . import value as _value
+from ..engine import value as _value
 from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
-from .autograd import grad, topological_order
+from ..engine.autograd import grad, topological_order
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
-from .ops import is_number
-from .value import Value
+from ..engine.ops import is_number
+from ..engine.value import Value
 
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
                                                    "__ge__")}

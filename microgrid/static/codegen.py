@@ -39,8 +39,8 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .arguments import Tree, leaves
-from .ops import OPS
-from .value import Value
+from ..engine.ops import OPS
+from ..engine.value import Value
 
 INLINE_WIDTH = 60  # a single-use node is written inside its user's line up to this width
 
@@ -184,7 +184,7 @@ class _Builder:
         return node
 
     def add_graph(self, root: Value, forward: bool = False) -> None:
-        from .autograd import topological_order
+        from ..engine.autograd import topological_order
 
         of = self.of
         for v in topological_order(root):

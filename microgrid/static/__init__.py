@@ -1,0 +1,7 @@
+"""The static graph: ``trace`` records a function once and writes its forward and backward as
+straight-line code, run on floats or on NumPy batches.
+
+``trace.py`` keeps the API and the recording, ``arguments.py`` reads argument structures,
+``codegen.py`` writes the code and ``batch.py`` runs it on NumPy. It imports the engine, never
+the views or the command line.
+"""
