@@ -734,7 +734,8 @@ def test_floats_need_no_numpy():
 
 
 def test_importing_microgrid_trace_does_not_shadow_the_function():
-    code = "import microgrid.static.trace, microgrid as mg; print(callable(mg.trace), mg.trace.__name__)"
+    code = ("import microgrid.static.trace, microgrid as mg; "
+            "print(callable(mg.trace), mg.trace.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "trace"]
 

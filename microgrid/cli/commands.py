@@ -21,8 +21,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from ..engine.value import Value
+from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 
 USAGE_ERROR = 2
 MACHINE_ERROR = 1

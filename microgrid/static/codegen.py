@@ -38,9 +38,9 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .arguments import Tree, leaves
 from ..engine.ops import OPS
 from ..engine.value import Value
+from .arguments import Tree, leaves
 
 INLINE_WIDTH = 60  # a single-use node is written inside its user's line up to this width
 

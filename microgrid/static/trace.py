@@ -53,13 +53,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import batch as batches
 from ..engine import value as _value
-from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
 from ..engine.autograd import grad, topological_order
-from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 from ..engine.ops import is_number
 from ..engine.value import Value
+from . import batch as batches
+from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
+from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
                                                    "__ge__")}
