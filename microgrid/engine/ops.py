@@ -1,8 +1,9 @@
 """Every op microgrid knows, each defined once.
 
-An op is one entry in ``OPS``: its forward rule on floats, its local derivatives, the symbol a
-drawing shows and the line of code the static graph writes. Everything else reads this table:
-``Value`` builds nodes with ``forward``, the backward pass multiplies by ``grads``,
+An op is one entry in ``OPS``: its forward rule on floats, its local derivatives (as code and
+as text), the symbol a drawing shows, what its operands are called, the line of code the static
+graph writes, and its forward on NumPy arrays, in PyTorch and in JAX. Everything else reads this
+table: ``Value`` builds nodes with ``forward``, the backward pass multiplies by ``grads``,
 ``grad(create_graph=True)`` evaluates the very same ``grads`` on Values (so the derivative is
 itself a graph), the drawing shows ``symbol`` and ``microgrid.trace`` writes ``code``.
 
@@ -85,12 +86,15 @@ def _step(x: float) -> float:
 
 
 class Op:
-    """One op: read by the eager engine, the backward pass, the drawing and the code generator."""
+    """One op: read by the eager engine, the backward pass, the views, the code generator and
+    the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
-    __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array")
+    __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
+                 "operands", "torch", "jax")
 
-    def __init__(self, name: str, symbol: str, forward: Callable[..., float],
-                 grads: Callable[..., tuple], code: str, array: Callable[..., Any]) -> None:
+    def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
+                 grads: Callable[..., tuple], code: str, array: Callable[..., Any],
+                 rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
         self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
@@ -98,6 +102,10 @@ class Op:
         self.grads = grads  # local derivatives d out/d x (, d out/d y), on floats or on Values
         self.code = code  # the static graph's line, e.g. "{x} * {y}"
         self.array = array  # forward on NumPy arrays: array(np, x[, y])
+        self.rule = rule  # each local derivative as text, "{x}" "{y}" "{out}" naming operands
+        self.operands = operands  # what each input is called, in order ("base", "exponent")
+        self.torch = torch  # the forward in PyTorch, e.g. "torch.exp({x})"
+        self.jax = jax  # the forward in JAX, e.g. "jnp.exp({x})"
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -106,41 +114,165 @@ class Op:
 OPS: dict[str, Op] = {}
 
 
-def _op(name: str, symbol: str, forward: Callable[..., float], grads: Callable[..., tuple],
-        code: str, array: Callable[..., Any]) -> Op:
-    OPS[name] = op = Op(name, symbol, forward, grads, code, array)
+def _op(name: str, **fields: Any) -> Op:
+    OPS[name] = op = Op(name, **fields)
     return op
 
 
-# Rules read: d out/d x, d out/d y, with out = the op's result.
-#                 name      symbol  forward              local derivatives
-ADD = _op("add", "+", operator.add, lambda x, y, out: (1.0, 1.0),
-          "{x} + {y}", lambda np, x, y: x + y)
-SUB = _op("sub", "−", operator.sub, lambda x, y, out: (1.0, -1.0),
-          "{x} - {y}", lambda np, x, y: x - y)
-MUL = _op("mul", "×", operator.mul, lambda x, y, out: (y, x),
-          "{x} * {y}", lambda np, x, y: x * y)
+# One entry per op. grads reads: d out/d x, d out/d y, with out = the op's result; rule says the
+# same as text, for explanations.
+ADD = _op(
+    "add",
+    forward=operator.add,
+    grads=lambda x, y, out: (1.0, 1.0),
+    code="{x} + {y}",
+    rule=("1", "1"),
+    array=lambda np, x, y: x + y,
+    torch="{x} + {y}",
+    jax="{x} + {y}",
+    symbol="+",
+    operands=("x", "y"),
+)
+SUB = _op(
+    "sub",
+    forward=operator.sub,
+    grads=lambda x, y, out: (1.0, -1.0),
+    code="{x} - {y}",
+    rule=("1", "−1"),
+    array=lambda np, x, y: x - y,
+    torch="{x} - {y}",
+    jax="{x} - {y}",
+    symbol="−",
+    operands=("minuend", "subtrahend"),
+)
+MUL = _op(
+    "mul",
+    forward=operator.mul,
+    grads=lambda x, y, out: (y, x),
+    code="{x} * {y}",
+    rule=("{y}", "{x}"),
+    array=lambda np, x, y: x * y,
+    torch="{x} * {y}",
+    jax="{x} * {y}",
+    symbol="×",
+    operands=("x", "y"),
+)
 # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
-DIV = _op("div", "÷", _div, lambda x, y, out: (div(1.0, y), -div(out, y)),
-          "{x} / {y}", lambda np, x, y: np.divide(x, y))
+DIV = _op(
+    "div",
+    forward=_div,
+    grads=lambda x, y, out: (div(1.0, y), -div(out, y)),
+    code="{x} / {y}",
+    rule=("1/{y}", "−{x}/{y}²"),
+    array=lambda np, x, y: np.divide(x, y),
+    torch="torch.div({x}, {y})",
+    jax="jnp.divide({x}, {y})",
+    symbol="÷",
+    operands=("dividend", "divisor"),
+)
 # d(x^y)/dx = y·x^(y-1),  d(x^y)/dy = x^y·ln x
-POW = _op("pow", "^", _pow, lambda x, y, out: (y * power(x, y - 1.0), out * log(x)),
-          "{x} ** {y}", lambda np, x, y: np.power(np.asarray(x, dtype=float), y))
-NEG = _op("neg", "−", operator.neg, lambda x, out: (-1.0,),
-          "-{x}", lambda np, x: -x)
-EXP = _op("exp", "exp", _exp, lambda x, out: (out,),  # (e^x)' = e^x
-          "exp({x})", lambda np, x: np.exp(x))
-LOG = _op("log", "log", _log, lambda x, out: (div(1.0, x),),  # (ln x)' = 1/x
-          "log({x})", lambda np, x: np.log(x))
-SIGMOID = _op("sigmoid", "σ", _sigmoid, lambda x, out: (out * (1.0 - out),),  # σ' = σ(1-σ)
-              "sigmoid({x})", lambda np, x: _np_sigmoid(np, x))
-TANH = _op("tanh", "tanh", math.tanh, lambda x, out: (1.0 - out * out,),  # tanh' = 1 - tanh²
-           "tanh({x})", lambda np, x: np.tanh(x))
-RELU = _op("relu", "ReLU", _relu, lambda x, out: (step(x),),
-           "relu({x})", lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)))
+POW = _op(
+    "pow",
+    forward=_pow,
+    grads=lambda x, y, out: (y * power(x, y - 1.0), out * log(x)),
+    code="{x} ** {y}",
+    rule=("{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"),
+    array=lambda np, x, y: np.power(np.asarray(x, dtype=float), y),
+    torch="torch.pow({x}, {y})",
+    jax="jnp.power({x}, {y})",
+    symbol="^",
+    operands=("base", "exponent"),
+)
+NEG = _op(
+    "neg",
+    forward=operator.neg,
+    grads=lambda x, out: (-1.0,),
+    code="-{x}",
+    rule=("−1",),
+    array=lambda np, x: -x,
+    torch="-{x}",
+    jax="-{x}",
+    symbol="−",
+    operands=("x",),
+)
+# (e^x)' = e^x
+EXP = _op(
+    "exp",
+    forward=_exp,
+    grads=lambda x, out: (out,),
+    code="exp({x})",
+    rule=("exp({x})",),
+    array=lambda np, x: np.exp(x),
+    torch="torch.exp({x})",
+    jax="jnp.exp({x})",
+    symbol="exp",
+    operands=("x",),
+)
+# (ln x)' = 1/x
+LOG = _op(
+    "log",
+    forward=_log,
+    grads=lambda x, out: (div(1.0, x),),
+    code="log({x})",
+    rule=("1/{x}",),
+    array=lambda np, x: np.log(x),
+    torch="torch.log({x})",
+    jax="jnp.log({x})",
+    symbol="log",
+    operands=("x",),
+)
+# σ' = σ(1-σ)
+SIGMOID = _op(
+    "sigmoid",
+    forward=_sigmoid,
+    grads=lambda x, out: (out * (1.0 - out),),
+    code="sigmoid({x})",
+    rule=("σ(1−σ)",),
+    array=lambda np, x: _np_sigmoid(np, x),
+    torch="torch.sigmoid({x})",
+    jax="jax.nn.sigmoid({x})",
+    symbol="σ",
+    operands=("x",),
+)
+# tanh' = 1 - tanh²
+TANH = _op(
+    "tanh",
+    forward=math.tanh,
+    grads=lambda x, out: (1.0 - out * out,),
+    code="tanh({x})",
+    rule=("1−tanh²",),
+    array=lambda np, x: np.tanh(x),
+    torch="torch.tanh({x})",
+    jax="jnp.tanh({x})",
+    symbol="tanh",
+    operands=("x",),
+)
+# relu' = step: 1 where x > 0, else 0
+RELU = _op(
+    "relu",
+    forward=_relu,
+    grads=lambda x, out: (step(x),),
+    code="relu({x})",
+    rule=("step({x})",),
+    array=lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)),
+    torch="torch.relu({x})",
+    jax="jax.nn.relu({x})",
+    symbol="ReLU",
+    operands=("x",),
+)
 # relu' as an op of its own, so that second derivatives and generated code can name it
-STEP = _op("step", "step", _step, lambda x, out: (0.0,),
-           "step({x})", lambda np, x: np.where(x > 0, 1.0, 0.0))
+STEP = _op(
+    "step",
+    forward=_step,
+    grads=lambda x, out: (0.0,),
+    code="step({x})",
+    rule=("0",),
+    array=lambda np, x: np.where(x > 0, 1.0, 0.0),
+    torch="torch.where({x} > 0, 1.0, 0.0)",
+    jax="jnp.where({x} > 0, 1.0, 0.0)",
+    symbol="step",
+    operands=("x",),
+)
 
 
 def _np_sigmoid(np: Any, x: Any) -> Any:
