@@ -24,42 +24,73 @@ Tree = Any  # a leaf (a number, a Value, an array), or a list of trees
 _FLOAT = frozenset({float})
 
 
-def scan(x: Any, where: str) -> tuple[Any, Any, bool]:
-    """(structure key, the argument as floats/lists/arrays, whether it holds a batch).
+def scan(x: Any, where: str) -> tuple[Any, Any]:
+    """(structure key, the argument as floats and lists of floats) for an argument shared by
+    every sample: a number, a (nested) list or tuple of numbers, or a NumPy array, read as the
+    list of numbers it holds (a weight vector ``np.array([...])``, one sample's row ``X[0]``).
 
     The key is None for a number, n for a list of n numbers, a tuple of keys for any other
-    list; an array of shape (m, ...) has the key of what one sample of it is. ``where`` names
-    the argument in error messages (``"w[2]"``).
+    list. ``where`` names the argument in error messages (``"w[2]"``).
     """
     t = type(x)
     if t is float:
-        return None, x, False
+        return None, x
     if t is list or t is tuple or isinstance(x, (list, tuple)):
         if only_floats(x):
-            return len(x), list(x), False
-        keys, values, batched = [], [], False
+            return len(x), list(x)
+        keys, values = [], []
         for i, item in enumerate(x):
-            k, v, b = scan(item, f"{where}[{i}]")
+            k, v = scan(item, f"{where}[{i}]")
             keys.append(k)
             values.append(v)
-            batched = batched or b
         flat = all(k is None for k in keys)
-        return len(keys) if flat else tuple(keys), values, batched
+        return len(keys) if flat else tuple(keys), values
     if is_number(x):
-        return None, _to_float(x, where), False
+        return None, _to_float(x, where)
     np = sys.modules.get("numpy")  # an array means NumPy is loaded already
     if np is not None and isinstance(x, np.ndarray):
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"{where}: a batch must be an array of real numbers, not dtype "
-                            f"{x.dtype} (a ragged list of lists makes an object array)")
-        if x.ndim == 0:
-            return None, float(x), False
-        return _shape_key(x.shape[1:]), x, True
+        _check_dtype(x, where)
+        values = x.astype(np.float64).tolist()  # Python floats: the fast float path
+        return _shape_key(x.shape), values
     if t is Value:
         raise TypeError(f"{where}: pass numbers, not Values (the traced function makes its "
                         "own); use .data")
     raise TypeError(f"{where}: expected a number, a list of numbers or a NumPy array, "
                     f"not {t.__name__}")
+
+
+def scan_batch(x: Any, where: str) -> tuple[Any, Any]:
+    """(structure key of one sample, the argument as a float array) for an argument named in
+    ``batch=``: an array (or a list NumPy reads as one) whose first axis runs over the samples;
+    the key is that of one sample, ``x[0]``."""
+    import numpy as np
+
+    if isinstance(x, Value) or is_number(x):
+        raise TypeError(f"{where} is a batch (named in batch=), so it needs one row per sample: "
+                        f"an array of shape (m,) or (m, n), not a single {type(x).__name__}")
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"{where} is a batch (named in batch=): expected an array of real "
+                            f"numbers, one row per sample, not {_describe(x)}") from None
+    _check_dtype(x, where)
+    if x.ndim == 0:
+        raise TypeError(f"{where} is a batch (named in batch=), so it needs one row per sample: "
+                        "an array of shape (m,) or (m, n), not a 0-d array")
+    return _shape_key(x.shape[1:]), x
+
+
+def _check_dtype(x: Any, where: str) -> None:
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: expected an array of real numbers, not dtype {x.dtype} "
+                        "(a ragged list of lists makes an object array)")
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, (list, tuple)):
+        return f"a ragged or non-numeric {type(x).__name__}"
+    return type(x).__name__
 
 
 def only_floats(x: Any) -> bool:

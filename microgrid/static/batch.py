@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .arguments import leaves
 from .codegen import array_namespace
 
 # The generated code runs over the batch a block of rows at a time: its ~2 arrays per op then
@@ -35,16 +34,21 @@ class Batch(NamedTuple):
     given: list
 
 
-def find(args: list) -> Batch:
-    """The batch the arguments hold: the size m all their arrays agree on."""
+def find(args: list, batched: list[tuple[int, str]]) -> Batch:
+    """The batch the arguments hold: the size m that the arrays named in ``batch=`` (at the
+    positions and with the names in ``batched``) agree on along their first axis."""
     import numpy as np
 
-    sizes = {a.shape[0] for a in leaves(args) if isinstance(a, np.ndarray)}
+    shapes = [(name, args[i].shape) for i, name in batched]
+    sizes = {shape[0] for _, shape in shapes}
     if len(sizes) > 1:
-        raise ValueError(f"batched arguments disagree on the batch size: {sorted(sizes)}")
+        each = ", ".join(f"{name} has shape {shape}" for name, shape in shapes)
+        raise ValueError(f"the batched arguments disagree on the batch size m (their first "
+                         f"axis): {each}")
     m = sizes.pop()
     if m == 0:
-        raise ValueError("an empty batch (m = 0): there is nothing to compute")
+        raise ValueError(f"an empty batch: {shapes[0][0]} has shape {shapes[0][1]}, and with "
+                         "m = 0 there is nothing to compute")
     return Batch(np, m, args)
 
 

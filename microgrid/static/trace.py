@@ -51,14 +51,14 @@ import functools
 import inspect
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 from ..engine import value as _value
 from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
 from ..engine.value import Value
 from . import batch as batches
-from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
+from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, scan_batch, shaped
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
@@ -67,51 +67,82 @@ _FLOAT_NS: dict[str, Any] | None = None
 _CALL_NS: dict[str, Any] | None = None
 
 
-def trace(fn: Callable[..., Any], *, wrt: Sequence[str | int] | None = None) -> TracedFunction:
+@overload
+def trace(fn: Callable[..., Any], *, wrt: Sequence[str | int] | None = None,
+          batch: Sequence[str | int] | None = None) -> TracedFunction: ...
+@overload
+def trace(fn: None = None, *, wrt: Sequence[str | int] | None = None,
+          batch: Sequence[str | int] | None = None) -> Callable[[Callable[..., Any]],
+                                                               TracedFunction]: ...
+def trace(fn: Callable[..., Any] | None = None, *, wrt: Sequence[str | int] | None = None,
+          batch: Sequence[str | int] | None = None) -> Any:
     """Record ``fn`` as a static graph on its first call; replay it as generated Python after.
 
     ``fn`` takes numbers or (nested) lists of numbers and returns one scalar (a Value, or a
     number). ``wrt`` chooses the arguments ``value_and_grad`` differentiates, by name or
-    position (default: all of them). See ``TracedFunction`` for how to call the result.
+    position (default: all of them). ``batch`` names the arguments that hold a batch, one
+    sample per row along their first axis, as JAX's ``vmap(in_axes=...)`` does (default:
+    none, every argument is one sample's). See ``TracedFunction`` for how to call the result.
+    Without ``fn``, a decorator: ``@mg.trace(batch=["x", "y"])``.
     """
+    if fn is None:
+        return lambda f: trace(f, wrt=wrt, batch=batch)
     if not callable(fn):
         raise TypeError(f"trace() takes a function, not {type(fn).__name__}")
-    return TracedFunction(fn, wrt)
+    return TracedFunction(fn, wrt, batch)
 
 
 class TracedFunction:
     """A function recorded once per argument structure and replayed as generated code.
 
-    Call it like the function: arguments are numbers or (nested) lists/tuples of numbers, or
-    NumPy arrays holding a batch along axis 0 (shape ``(m,)`` where the function takes a
-    number, ``(m, n)`` where it takes a list of n); arguments that aren't arrays are shared by
-    every sample (the parameters). ``f(...)`` gives the function's value (a float, or an
-    array of m per-sample values). ``f.value_and_grad(...)`` also gives the gradients.
+    Call it like the function: arguments are numbers or (nested) lists/tuples of numbers, and
+    a NumPy array may stand for any of them (``np.array([w1, w2])`` is a list of two numbers).
+    The arguments named in ``batch=`` hold one sample per row instead: an array of shape
+    ``(m,)`` where the function takes a number, ``(m, n)`` where it takes a list of n; the
+    others are shared by every sample (the parameters). ``f(...)`` gives the function's value
+    (a float, or an array of m per-sample values). ``f.value_and_grad(...)`` also gives the
+    gradients.
 
     The graph is recorded again when the structure of the arguments changes (how many, list
-    lengths and nesting); which arguments are batched doesn't change the graph. ``f.source``
+    lengths and nesting; for a batched argument, those of one sample). ``f.source``
     shows the generated code of the latest structure; ``f.graph_roots()`` its Values, so
     ``microgrid.draw(f)`` draws the static graph, backward part included, each node that the
     code holds in a variable named as in the code (``a``, ``da``, ``t1``).
     """
 
-    def __init__(self, fn: Callable[..., Any], wrt: Sequence[str | int] | None = None) -> None:
+    def __init__(self, fn: Callable[..., Any], wrt: Sequence[str | int] | None = None,
+                 batch: Sequence[str | int] | None = None) -> None:
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
         self.fn = fn
         if isinstance(wrt, (str, int)):
-            raise TypeError("wrt takes a list of argument names or positions, e.g. ['w', 'b']")
+            raise TypeError(f"wrt takes a list of argument names or positions, e.g. "
+                            f"wrt=[{wrt!r}]")
+        if isinstance(batch, (str, int)):
+            raise TypeError(f"batch takes a list of argument names or positions, e.g. "
+                            f"batch=[{batch!r}]")
         self.wrt = None if wrt is None else list(wrt)
+        self.batch: list[str | int] = [] if batch is None else list(batch)
         self._name = getattr(fn, "__name__", "f")
         try:
             self._signature: inspect.Signature | None = inspect.signature(fn)
         except (TypeError, ValueError):  # some builtins and C callables have none
             self._signature = None
         params = list(self._signature.parameters.values()) if self._signature else []
+        for b in self.batch:  # a misspelt name is found now, not at the first call
+            if type(b) is not int and type(b) is not str:
+                raise TypeError(f"batch: expected argument names or positions, not "
+                                f"{type(b).__name__}")
+            if (type(b) is str and self._signature is not None
+                    and not any(p.kind == p.VAR_KEYWORD for p in params)
+                    and b not in self._signature.parameters):
+                raise ValueError(f"batch: {self._name} has no argument {b!r} (it has "
+                                 f"{list(self._signature.parameters)})")
         simple = self._signature is not None and all(
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
         # the common case, f(x, y, z) called with all of them positionally, skips binding
         self._simple = len(params) if simple else -1
         self._simple_layout = tuple((p.name, False) for p in params)
+        self._simple_batched = _batched_positions(self, self._simple_layout) if simple else []
         self._graphs: dict[Any, _Graph] = {}
         self._last: _Graph | None = None
 
@@ -199,38 +230,50 @@ class TracedFunction:
 
     def _prepare(self, args: tuple, kwargs: dict) -> tuple[_Graph, list, batches.Batch | None]:
         """The graph for these arguments' structure, the arguments as the generated code
-        takes them, and the batch they hold (None for numbers)."""
+        takes them, and the batch they hold (None unless ``batch=`` names some)."""
         if not kwargs and len(args) == self._simple:
             layout = self._simple_layout
+            batched = self._simple_batched
             key: list[Any] = []
         else:
             layout, args = self._bind(args, kwargs)
+            batched = _batched_positions(self, layout)
             key = [layout]
-        values = []
-        batched = False
-        for a in args:
+        values: list[Any] = []
+        arrays = set()  # arrays read as lists, for a hint if the recording fails
+        in_batch = {i for i, _ in batched}
+        for i, a in enumerate(args):
             t = type(a)
-            if t is float:
+            if i in in_batch:
+                k, v = scan_batch(a, layout[i][0])
+                key.append(k)
+                values.append(v)
+            elif t is float:
                 key.append(None)
                 values.append(a)
             elif t is list and only_floats(a):  # the common case first, cheaply
                 key.append(len(a))
                 values.append(a)  # the generated code only reads it
             else:
-                k, v, b = scan(a, layout[len(values)][0])
+                k, v = scan(a, layout[i][0])
+                if getattr(a, "ndim", 0) and hasattr(a, "shape"):
+                    arrays.add(i)
                 key.append(k)
                 values.append(v)
-                batched = batched or b
         t = tuple(key)
         graph = self._graphs.get(t)
         batch = None
         if batched:
-            batch = batches.find(values)
+            batch = batches.find(values, batched)
             values = batches.columns(batch.np, values)
         if graph is None:
             sample = batches.first_sample(values) if batched else values
-            graph = self._graphs[t] = _Graph(self, layout, sample)
-            if not kwargs and layout is self._simple_layout:
+            try:
+                graph = _Graph(self, layout, sample)
+            except TypeError as err:
+                raise _array_hint(err, layout, args, arrays) from err
+            self._graphs[t] = graph
+            if not kwargs and layout is self._simple_layout and not batched:
                 graph.takes = quick_check(key) or _Graph.takes
         self._last = graph
         return graph, values, batch
@@ -417,6 +460,35 @@ def _refused_at(err: TypeError) -> str | None:
         return ""
     caller = frames[-2]
     return f" in {caller.tb_frame.f_code.co_name}(), line {caller.tb_lineno}"
+
+
+def _batched_positions(traced: TracedFunction, layout: tuple) -> list[tuple[int, str]]:
+    """(position, name) of each argument named in ``batch=``, for this call's layout."""
+    names = [name for name, _ in layout]
+    out = []
+    for b in traced.batch:
+        if type(b) is int:
+            if not -len(names) <= b < len(names):
+                raise ValueError(f"batch: {traced._name} has {len(names)} arguments, no {b}")
+            b = b % len(names)
+        elif b in names:
+            b = names.index(b)
+        else:
+            raise ValueError(f"batch: {traced._name} has no argument {b!r} (it has {names})")
+        out.append((b, names[b]))
+    return sorted(set(out))
+
+
+def _array_hint(err: TypeError, layout: tuple, args: Any, arrays: set[int]) -> TypeError:
+    """The recording's TypeError, with a word about an array that was read as a list of
+    numbers (one sample's), when the function perhaps meant it as a batch of samples."""
+    if not arrays:
+        return err
+    names = [layout[i][0] for i in sorted(arrays)]
+    shapes = ", ".join(f"{layout[i][0]} {tuple(args[i].shape)}" for i in sorted(arrays))
+    return TypeError(f"{err} (while recording, with NumPy arrays read as one sample's lists "
+                     f"of numbers: {shapes}; if one holds a sample per row, name it in "
+                     f"trace(..., batch={names!r}))")
 
 
 def _wrt_positions(traced: TracedFunction, layout: tuple) -> list[int]:
