@@ -4,8 +4,18 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings
 
 from microgrid import Value
+
+# Property-based tests: in CI every run draws the same examples (derandomize), so a failure
+# there is a failure on every rerun and on a developer's machine with HYPOTHESIS_PROFILE=ci;
+# elsewhere they explore new examples each run. Either way a failure prints the falsifying
+# example and the @reproduce_failure blob that replays it.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or
+                      ("ci" if os.environ.get("CI") else "dev"))
 
 INSTALL = ("install Graphviz's `dot`: apt install graphviz, brew install graphviz, "
            "conda install -c conda-forge graphviz or choco install graphviz")
