@@ -6,11 +6,12 @@
    The traced function differentiates w and b only (``wrt``), like the hand-written code; the
    row "all arguments" adds the per-sample gradients of X and y that it doesn't compute.
 2. One sample: replaying the traced code on floats, beside building the eager graph of the
-   same loss and calling ``backward()``.
+   same loss and calling ``backward()``; and the replay on NumPy's float64 scalars (what
+   ``list(X[0])`` holds) and on a row ``X[0]`` itself, beside the replay on floats.
 
 Both sides run in this process, one after the other; the table gives the best of ``--repeat``
-timings and the ratio (traced / reference: below 1 is faster). Results are compared too, so a
-fast wrong answer can't pass unnoticed.
+timings and the ratio (traced / reference: below 1 is faster), as a Markdown table to paste.
+Results are compared too, so a fast wrong answer can't pass unnoticed.
 Run:  python benchmarks/trace.py [--repeat 20]
 """
 
@@ -60,7 +61,7 @@ def batch(repeat, m=100_000, n=10):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(m, n))
     Y = (X @ rng.normal(size=n) + rng.normal(size=m) > 0).astype(float)
-    w = list(rng.normal(size=n) * 0.1)
+    w = (rng.normal(size=n) * 0.1).tolist()
     b = 0.1
     wv = np.array(w)
 
@@ -70,8 +71,8 @@ def batch(repeat, m=100_000, n=10):
         d = a - Y
         return J, X.T @ d / m, np.mean(d)
 
-    f = mg.trace(loss, wrt=["w", "b"])
-    f_all = mg.trace(loss)
+    f = mg.trace(loss, wrt=["w", "b"], batch=["x", "y"])
+    f_all = mg.trace(loss, batch=["x", "y"])
     J, (dw, db) = f.value_and_grad(w, b, X, Y)
     J0, dw0, db0 = numpy()
     err = max(abs(J - J0), abs(db - db0), float(np.max(np.abs(np.array(dw) - dw0))))
@@ -103,12 +104,27 @@ def single(repeat, n=10):
     def replay():
         return f.value_and_grad(w, b, x, y)
 
+    row = np.array(x)  # one sample's row, X[0]
+    x64, y64 = list(row), np.float64(y)  # NumPy's float64 scalars, as list(X[0]) gives them
+
+    def replay_float64():
+        return f.value_and_grad(w, b, x64, y64)
+
+    def replay_row():
+        return f.value_and_grad(w, b, row, y64)
+
     J, (dw, db) = replay()
     J0, dw0, db0 = eager()
     err = max(abs(J - J0), abs(db - db0), *(abs(p - q) for p, q in zip(dw, dw0)))
-    t_eager, t_replay = race([eager, replay], repeat * 5, number=200)
+    for other in (replay_float64, replay_row):
+        J1, (dw1, db1) = other()
+        err = max(err, abs(J - J1), abs(db - db1), *(abs(p - q) for p, q in zip(dw, dw1)))
+    t_eager, t_replay, t_f64, t_row = race([eager, replay, replay_float64, replay_row],
+                                           repeat * 5, number=200)
     return [(f"one sample, n={n}: replay on floats", t_replay, "eager graph + backward()",
-             t_eager)], err
+             t_eager),
+            ("  the same on np.float64s (list(X[0]))", t_f64, "replay on floats", t_replay),
+            ("  the same on a row X[0] (an array)", t_row, "replay on floats", t_replay)], err
 
 
 def clock(seconds):
@@ -124,12 +140,17 @@ def main():
     rows, err_batch = batch(args.repeat)
     more, err_single = single(args.repeat)
     rows += more
-    print(f"{'case':42} {'traced':>9}  {'reference':25} {'time':>9}  {'ratio':>6}")
+    print()
+    print(f"| {'case':42} | {'traced':>9} | {'reference':25} | {'time':>9} | {'ratio':>6} |")
+    print(f"|{'-' * 44}|{'-' * 10}:|{'-' * 27}|{'-' * 10}:|{'-' * 7}:|")
     for case, t, ref, t_ref in rows:
-        print(f"{case:42} {clock(t):>9}  {ref:25} {clock(t_ref):>9}  {t / t_ref:6.2f}")
+        print(f"| {case.strip():42} | {clock(t):>9} | {ref:25} | {clock(t_ref):>9} | "
+              f"{t / t_ref:6.2f} |")
+    print()
     print(f"largest difference from the reference: batch {err_batch:.1e}, "
           f"one sample {err_single:.1e}")
-    print("targets: batch ratio <= 3 (within 3x of NumPy); one-sample ratio <= 0.1 (10x faster)")
+    print("targets: batch ratio <= 3 (within 3x of NumPy); one-sample ratio <= 0.1 (10x faster);"
+          " np.float64 and row ratios <= 1.5")
 
 
 if __name__ == "__main__":

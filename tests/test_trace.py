@@ -368,6 +368,24 @@ def test_numpy_arrays_stand_for_lists_of_numbers_unless_named_in_batch():
     assert by_position.value_and_grad(w, 0.1, X, Y)[0] == J
 
 
+def test_numpy_scalars_rows_and_tuples_replay_exactly_as_floats():
+    f = mg.trace(logistic_n)
+    X = np.random.default_rng(6).normal(size=(4, 3))
+    w = [0.5, -0.25, 0.125]
+    for row in X:
+        want = f.value_and_grad(w, 0.1, [float(v) for v in row], 1.0)
+        for x in (list(row), tuple(row), row, row.copy(order="F")):
+            assert f.value_and_grad(w, 0.1, x, np.float64(1.0)) == want
+        got = f.value_and_grad(np.array(w), np.float64(0.1), list(row), 1.0)
+        assert got == want and type(got[0]) is float and type(got[1][0][0]) is float
+        assert f(w, 0.1, row.astype(np.float32), np.int64(1)) == f(
+            w, 0.1, [float(v) for v in row.astype(np.float32)], 1.0)
+    with pytest.raises(TypeError, match="x\\[1\\]: expected a number"):
+        f(w, 0.1, [1.0, "2", 3.0], 1.0)
+    with pytest.raises(TypeError, match="y: expected a number"):
+        f(w, 0.1, list(X[0]), "1")
+
+
 def test_an_array_meant_as_a_batch_but_not_named_says_how_to_name_it():
     f = mg.trace(logistic_n)
     X, Y = np.ones((5, 3)), np.ones(5)

@@ -22,6 +22,7 @@ from ..engine.value import Value
 Tree = Any  # a leaf (a number, a Value, an array), or a list of trees
 
 _FLOAT = frozenset({float})
+_is_float = float.__instancecheck__  # float and its subclasses, NumPy's float64 among them
 
 
 def scan(x: Any, where: str) -> tuple[Any, Any]:
@@ -38,6 +39,8 @@ def scan(x: Any, where: str) -> tuple[Any, Any]:
     if t is list or t is tuple or isinstance(x, (list, tuple)):
         if only_floats(x):
             return len(x), list(x)
+        if all(map(_is_float, x)):  # NumPy's float64s (list(X[0])): floats to the code
+            return len(x), list(map(float, x))
         keys, values = [], []
         for i, item in enumerate(x):
             k, v = scan(item, f"{where}[{i}]")
@@ -45,7 +48,7 @@ def scan(x: Any, where: str) -> tuple[Any, Any]:
             values.append(v)
         flat = all(k is None for k in keys)
         return len(keys) if flat else tuple(keys), values
-    if is_number(x):
+    if isinstance(x, float) or is_number(x):
         return None, _to_float(x, where)
     np = sys.modules.get("numpy")  # an array means NumPy is loaded already
     if np is not None and isinstance(x, np.ndarray):
@@ -126,6 +129,41 @@ def quick_check(key: list) -> Callable[[tuple], bool] | None:
           "list": list, "floats": _FLOAT.issuperset}
     exec(compile(source, "<microgrid.trace check>", "exec"), ns)
     return ns["takes"]
+
+
+def quick_convert(key: list) -> Callable[[tuple], list | None] | None:
+    """Like ``quick_check``, for numbers that are not Python floats: NumPy's float64 scalars
+    (``list(X[0])`` holds them), lists and tuples of them, and 1-D float64 arrays (a row
+    ``X[0]``, a weight vector). Returns the arguments as the floats and lists of floats the
+    generated code runs fastest on, or None when they don't fit the structure (the general
+    walk then reads them). It keeps a replay on NumPy scalars near a replay on floats."""
+    if any(k is not None and type(k) is not int for k in key):
+        return None
+    np = sys.modules.get("numpy")
+    lines = ["def convert(args):", f"    if len(args) != {len(key)}:", "        return None"]
+    for i, k in enumerate(key):
+        lines.append(f"    a = args[{i}]")
+        if k is None:
+            lines += ["    if type(a) in floatish:", f"        v{i} = float(a)"]
+        else:
+            lines += [f"    if type(a) is list and len(a) == {k} and floats(map(type, a)):",
+                      f"        v{i} = a",  # floats already: as they are
+                      f"    elif (type(a) is list or type(a) is tuple) and len(a) == {k} "
+                      "and only(map(type, a)):",
+                      f"        v{i} = list(map(float, a))"]
+            if np is not None:
+                lines += [f"    elif type(a) is ndarray and a.shape == ({k},) and a.dtype == f64:",
+                          f"        v{i} = a.tolist()"]
+        lines += ["    else:", "        return None"]
+    lines.append(f"    return [{', '.join(f'v{i}' for i in range(len(key)))}]")
+    floatish = frozenset({float} if np is None else {float, np.float64})
+    ns: dict[str, Any] = {"__builtins__": {}, "type": type, "len": len, "map": map,
+                          "float": float, "list": list, "tuple": tuple, "floatish": floatish,
+                          "only": floatish.issuperset, "floats": _FLOAT.issuperset}
+    if np is not None:
+        ns.update(ndarray=np.ndarray, f64=np.dtype(np.float64))
+    exec(compile("\n".join(lines) + "\n", "<microgrid.trace convert>", "exec"), ns)
+    return ns["convert"]
 
 
 def leaf_tree(numbers: Tree, label: str) -> Tree:

@@ -58,7 +58,16 @@ from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
 from ..engine.value import Value
 from . import batch as batches
-from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, scan_batch, shaped
+from .arguments import (
+    leaf_tree,
+    leaves,
+    only_floats,
+    quick_check,
+    quick_convert,
+    scan,
+    scan_batch,
+    shaped,
+)
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
@@ -167,8 +176,13 @@ class TracedFunction:
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[_Graph, Any, Any]:
         """The recorded graph for these arguments, their values, and the batch (None on floats)."""
         graph = self._last
-        if graph is not None and not kwargs and graph.takes(args):  # as last time: quickly
-            return graph, args, None
+        if graph is not None and not kwargs:
+            if graph.takes(args):  # floats, as last time: quickly
+                return graph, args, None
+            if graph.converts is not None:  # NumPy's float64s, as last time
+                values = graph.converts(args)
+                if values is not None:
+                    return graph, values, None
         return self._prepare(args, kwargs)
 
     def value_and_grad(self, *args: Any, reduce: str = "mean", **kwargs: Any) -> tuple[Any, Any]:
@@ -275,6 +289,7 @@ class TracedFunction:
             self._graphs[t] = graph
             if not kwargs and layout is self._simple_layout and not batched:
                 graph.takes = quick_check(key) or _Graph.takes
+                graph.converts = quick_convert(key)
         self._last = graph
         return graph, values, batch
 
@@ -318,6 +333,8 @@ class _Graph:
         """Whether ``args`` are floats (and flat lists of floats) of this structure, for the
         quick path that passes them to the code as they are; see ``quick_check``."""
         return False
+
+    converts: Callable[[tuple], list | None] | None = None  # see ``quick_convert``
 
     def __init__(self, traced: TracedFunction, layout: tuple, sample: list) -> None:
         name = clean_name(traced._name) or "f"
