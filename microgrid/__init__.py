@@ -7,39 +7,57 @@
 >>> a.grad, b.grad, c.grad
 (3.0, 6.0, 9.0)
 
-Everything here imports only the standard library; Graphviz, NumPy and tqdm are imported by the
-functions that need them, and the training modules load on first use (``microgrid.nn`` ...).
+``import microgrid`` loads the engine alone (``Value``, the ops, ``grad``, ``gradcheck``): it
+is all a session that builds and differentiates expressions needs. The static graph
+(``trace``), the drawing (``draw``) and the training modules (``microgrid.nn`` ...) load on
+first use, and Graphviz, NumPy and tqdm only when a function needs them.
 """
 
-from importlib import import_module
-from typing import Any
+from __future__ import annotations
+
+import importlib as _importlib
+from typing import TYPE_CHECKING
 
 from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
 from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
 from .engine.value import Value, is_recording, no_grad
-from .static.trace import TracedFunction, trace
-from .view.draw import GraphvizNotFound, draw
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
+    from . import cli as cli
+    from . import datasets, losses, nn, optim, train
+    from . import engine as engine
+    from . import static as static
+    from . import view as view
+    from .static.trace import TracedFunction, trace
+    from .view.draw import GraphvizNotFound, draw
 
 __version__ = "0.1.0"
 
-# name -> the submodule that defines it, imported on first use
+# name -> the module that defines it, imported on first use (module __getattr__, PEP 562)
 _LAZY = {
     "trace": "static.trace",
     "TracedFunction": "static.trace",
+    "draw": "view.draw",
+    "GraphvizNotFound": "view.draw",
 }
-_SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
+_SUBMODULES = ("datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli")
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name in _LAZY:
-        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
     elif name in _SUBMODULES:
-        value = import_module(f".{name}", __name__)
+        value = _importlib.import_module(f".{name}", __name__)
     else:
         raise AttributeError(f"module 'microgrid' has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """What tab completion offers: the public names, loaded or not, and no helpers."""
+    return sorted({*__all__, *_SUBMODULES, "__version__"})
 
 
 __all__ = [

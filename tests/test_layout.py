@@ -142,6 +142,7 @@ def test_the_wheel_ships_every_data_file(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = package_data()
     assert "microgrid/datasets/breast_cancer.csv" in expected
+    assert "microgrid/py.typed" in expected  # PEP 561: type checkers read the annotations
     missing = expected - names
     assert not missing, f"the wheel lacks {sorted(missing)}: list them in package-data"
     sources = {p.relative_to(ROOT).as_posix() for p in PACKAGE.rglob("*.py")}
