@@ -47,7 +47,12 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0, 1 for the machine, 2 for usage)."""
-    args = _parser().parse_args(argv)
+    _tolerant_output()
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # bare `microgrid`: what it can do
+        parser.print_help()
+        return 0
     try:
         return args.run(args)
     except ValueError as e:  # ExpressionError, UsageError, a graph over draw()'s max_nodes ...
@@ -61,8 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> _Parser:
     parser = _Parser(prog="microgrid", description="A scalar autodiff engine for learning how "
                      "neural networks are trained: differentiate and draw formulas.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=_Parser)
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"microgrid {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                                title="commands")
     functions = " ".join(FUNCTIONS)
     formula = (f"a formula of numbers, variables, + - * / ** and {functions} (quote it), "
                "e.g. '3*(a+b*c)'; - reads it from stdin")
@@ -167,10 +175,10 @@ def _grad(args: argparse.Namespace) -> int:
     print(f"{args.expression.strip()} = {_num(value)}")
     if leaves:
         rows = [("variable", "value", "gradient")]
-        rows += [(n, _num(v.data), _num(v.grad)) for n, v in leaves.items()]
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        rows += [(_as_printed(n), _num(v.data), _num(v.grad)) for n, v in leaves.items()]
+        widths = [max(_width(r[i]) for r in rows) for i in range(3)]
         for r in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+            print("  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths)).rstrip())
     return 0
 
 
@@ -317,6 +325,38 @@ def _demo_training(epochs: int) -> None:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: two for a wide character (CJK), none for a
+    combining mark, so that a table with 学习率 or café lines up."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(c) else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _as_printed(text: str) -> str:
+    """``text`` as stdout will show it: with ``?`` for what its encoding lacks."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, errors="replace").decode(encoding)
+    except LookupError:
+        return text
+
+
+def _tolerant_output() -> None:
+    """Print what the terminal can show and replace the rest (with ``?``), never crash: a
+    Windows console or a pipe in cp1252 can't encode σ, − or 学习率, which the output uses."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None or not hasattr(stream, "reconfigure"):
+            continue
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+        if encoding not in ("utf-8", "utf8") and getattr(stream, "errors", "") == "strict":
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):  # closed, or already written to in a way that forbids
+                pass
 
 
 def _fail(prog: str, error: BaseException, code: int) -> int:

@@ -11,9 +11,12 @@ billion-digit integer, and ``log(-1)`` is ``nan``. Evaluation is a loop, not rec
 from __future__ import annotations
 
 import ast
+import bisect
+import gc
 import math
 import operator
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..engine import ops
@@ -21,10 +24,12 @@ from ..engine.ops import OPS
 from ..engine.value import Value
 
 FUNCTIONS = ("exp", "log", "sigmoid", "tanh", "relu")  # each the name of a one-input op in OPS
-MAX_LENGTH = 20_000  # characters; a formula a person types is far shorter
+MAX_LENGTH = 2_000_000  # characters: a generated sum of 100,000 terms fits, read from stdin
+FLAT = 500  # more + and - than this: read as a flat sum at once (see _parse_flat)
 MAX_DEPTH = 100  # parentheses (and so calls) nested inside each other
-MAX_TREE_DEPTH = 1000  # operators nested inside each other, e.g. a+a+a+... (Python's own
-# parser gives up somewhere above; this limit is the same on every interpreter)
+MAX_TREE_DEPTH = 1000  # operators nested inside each other, e.g. -(-(-a)) or a**a**a, the
+# same limit on every interpreter. A flat chain such as a+b+c+... or a*b*c*... doesn't nest in
+# this sense: it is read term by term and computed in a loop, at any length.
 
 Number = Value | float
 
@@ -154,7 +159,21 @@ def parse(source: str) -> Expression:
         raise ExpressionError(f"parentheses are nested {deepest:,} deep; the limit is "
                               f"{MAX_DEPTH}")
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        grown: list[int] = []
+        paused = gc.isenabled()
+        gc.disable()  # a long formula is a million small objects: don't walk them meanwhile
+        try:
+            if source.count("+") + source.count("-") > FLAT:
+                body, grown = _parse_flat(source.strip())
+            else:
+                body = ast.parse(source.strip(), mode="eval").body
+        except RecursionError:  # a long flat sum: Python's parser recurses on each operator
+            body, grown = _parse_flat(source.strip())
+        finally:
+            if paused:
+                gc.enable()
+    except ExpressionError:
+        raise
     except SyntaxError as e:
         if "digits" in e.msg and "limit" in e.msg:  # Python's cap on int literal length
             raise ExpressionError("a number in the expression has too many digits; write "
@@ -165,8 +184,8 @@ def parse(source: str) -> Expression:
         raise ExpressionError("the expression is nested too deeply to parse") from None
     except ValueError as e:  # e.g. a NUL character
         raise ExpressionError(f"cannot parse the expression: {_one_line(str(e))}") from None
-    names = _check(tree.body)
-    return Expression(source, names, tree.body)
+    names = _check(body, grown)
+    return Expression(source, names, body)
 
 
 def evaluate(source: str, values: Mapping[str, Number]) -> Number:
@@ -174,8 +193,66 @@ def evaluate(source: str, values: Mapping[str, Number]) -> Number:
     return parse(source)(values)
 
 
-def _check(body: ast.expr) -> tuple[str, ...]:
-    """Refuse anything outside the whitelist; return the variable names used, in order."""
+# Python's tokens, as far as the split below needs them: numbers (with exponents, whose sign
+# is no operator), names, the operators, anything else one character at a time.
+_TOKEN = re.compile(r"""
+    (?P<number>0[xXoObB][\w]+|(?:\d[\d_]*\.?[\d_]*|\.\d[\d_]*)(?:[eE][+-]?\d[\d_]*)?[jJ]?)
+  | (?P<name>\w+)
+  | (?P<space>\s+)
+  | (?P<op>\*\*|.)""", re.VERBOSE | re.DOTALL)
+
+
+def _parse_flat(source: str) -> tuple[ast.expr, list[int]]:
+    """A long flat sum ``t1 + t2 - t3 ...``, which Python's parser builds by recursion and
+    refuses beyond about a thousand terms, parsed in one pass without recursion.
+
+    Each ``+``/``-`` that joins two terms outside parentheses becomes ``,0+``/``,0-``, so
+    that ``ast`` reads a flat tuple ``t1, 0+t2, 0-t3``; the terms are then chained left to
+    right as Python groups them (``a - b + c`` is ``(a - b) + c``, bit for bit the same sum).
+    Also returns where the text grew, to give columns as in ``source``."""
+    out, grown = [], []
+    depth, last, start, length = 0, "op", 0, 0
+    for t in _TOKEN.finditer(source):
+        kind = t.lastgroup
+        if kind == "space":
+            continue
+        text = t.group()
+        if kind == "op":
+            if text in "([":
+                depth += 1
+            elif text in ")]":
+                depth -= 1
+            elif depth == 0 and text in "+-" and last != "op":  # binary: after an operand
+                out.append(source[start:t.start()])
+                length += t.start() - start
+                grown.append(length + 2 * len(grown))  # where ",0" goes in the new text
+                out.append(",0")
+                start = t.start()
+            last = "operand" if text in ")]'\"" else "op"  # a string is refused later
+        else:
+            last = "operand"
+    out.append(source[start:])
+    tree = ast.parse("".join(out), mode="eval").body
+    if not grown:
+        return tree, grown
+    if not isinstance(tree, ast.Tuple) or len(tree.elts) != len(grown) + 1 or not all(
+            isinstance(e, ast.BinOp) and isinstance(e.left, ast.Constant) for e in tree.elts[1:]):
+        raise ExpressionError(f"a tuple (',') is not allowed; {_HINT}")
+    node = tree.elts[0]
+    for e in tree.elts[1:]:
+        assert isinstance(e, ast.BinOp)
+        node = ast.BinOp(left=node, op=e.op, right=e.right, lineno=e.lineno,
+                         col_offset=e.col_offset)
+    return node, grown
+
+
+def _check(body: ast.expr, grown: Sequence[int] = ()) -> tuple[str, ...]:
+    """Refuse anything outside the whitelist; return the variable names used, in order.
+    ``grown``: where ``_parse_flat`` added two characters, to report columns of the source."""
+
+    def at() -> str:  # where the node is, worked out only for a message
+        return _where(node, grown)
+
     names: dict[str, None] = {}
     stack: list[tuple[ast.AST, int]] = [(body, 1)]
     while stack:
@@ -183,11 +260,10 @@ def _check(body: ast.expr) -> tuple[str, ...]:
         if depth > MAX_TREE_DEPTH:
             raise ExpressionError(f"the expression nests operators more than {MAX_TREE_DEPTH} "
                                   "deep")
-        where = f" (column {getattr(node, 'col_offset', 0) + 1})"
         if isinstance(node, ast.Constant):
             value = node.value
             if type(value) not in (int, float):
-                raise ExpressionError(f"{_constant(value)} is not allowed{where}; {_HINT}")
+                raise ExpressionError(f"{_constant(value)} is not allowed{at()}; {_HINT}")
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"{node.id} is a function: call it as {node.id}(x)")
@@ -195,31 +271,39 @@ def _check(body: ast.expr) -> tuple[str, ...]:
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
                 raise ExpressionError(f"operator {_SYMBOL.get(type(node.op), '?')} is not "
-                                      f"supported{where}; {_HINT}")
+                                      f"supported{at()}; {_HINT}")
             stack.append((node.right, depth + 1))
-            stack.append((node.left, depth + 1))
+            # a chain a+b+c+... nests to the left: its left side is computed in the same loop
+            flat = type(node.op) is not ast.Pow
+            stack.append((node.left, depth if flat else depth + 1))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
                 raise ExpressionError(f"operator {_SYMBOL.get(type(node.op), '?')} is not "
-                                      f"supported{where}; {_HINT}")
+                                      f"supported{at()}; {_HINT}")
             stack.append((node.operand, depth + 1))
         elif isinstance(node, ast.Call):
             func = node.func
             if not isinstance(func, ast.Name):
-                raise ExpressionError(f"only {', '.join(FUNCTIONS)} can be called{where}")
+                raise ExpressionError(f"only {', '.join(FUNCTIONS)} can be called{at()}")
             if func.id not in FUNCTIONS:
-                raise ExpressionError(f"unknown function {func.id!r}{where}; the functions are "
+                raise ExpressionError(f"unknown function {func.id!r}{at()}; the functions are "
                                       f"{', '.join(FUNCTIONS)}")
             if node.keywords:
-                raise ExpressionError(f"{func.id}() takes no keyword arguments{where}")
+                raise ExpressionError(f"{func.id}() takes no keyword arguments{at()}")
             if len(node.args) != 1:
                 raise ExpressionError(f"{func.id}() takes exactly one argument, "
-                                      f"got {len(node.args)}{where}")
+                                      f"got {len(node.args)}{at()}")
             stack.append((node.args[0], depth + 1))
         else:
             what = _REFUSED.get(type(node), type(node).__name__)
-            raise ExpressionError(f"{what} is not allowed{where}; {_HINT}")
+            raise ExpressionError(f"{what} is not allowed{at()}; {_HINT}")
     return tuple(names)
+
+
+def _where(node: ast.AST, grown: Sequence[int]) -> str:
+    """" (column N)" of a node in the source (only for a message: it costs a search)."""
+    column = getattr(node, "col_offset", 0)
+    return f" (column {column + 1 - 2 * bisect.bisect_right(grown, column)})"
 
 
 def _to_float(x: Any) -> float:
