@@ -30,11 +30,3 @@ def test_code_blocks_run_in_order(tmp_path, monkeypatch, dot):
         else:
             exec(text, namespace)
     assert (tmp_path / "graph.png").stat().st_size > 1000
-
-
-def test_quickstart_is_two_commands():
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Quickstart", 1)[1]
-    commands = re.search(r"```\n(.*?)```", section, re.S).group(1).strip().splitlines()
-    assert len(commands) == 2
-    assert "microgrid demo" in commands[0] and "pytest" in commands[1]
