@@ -17,6 +17,7 @@ from typing import Any
 from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
 from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
+from .engine.steps import Step, backward_steps
 from .engine.value import Value, is_recording, no_grad
 from .static.trace import TracedFunction, trace
 from .view.draw import GraphvizNotFound, draw
@@ -46,7 +47,9 @@ __all__ = [
     "OPS",
     "GradcheckError",
     "GraphvizNotFound",
+    "Step",
     "Value",
+    "backward_steps",
     "draw",
     "exp",
     "grad",
