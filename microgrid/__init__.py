@@ -28,6 +28,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "trace": "static.trace",
     "TracedFunction": "static.trace",
+    "explain": "view.explain",
 }
 _SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
 
@@ -52,6 +53,7 @@ __all__ = [
     "backward_steps",
     "draw",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "is_recording",
