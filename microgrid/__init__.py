@@ -29,6 +29,7 @@ _LAZY = {
     "trace": "static.trace",
     "TracedFunction": "static.trace",
     "explain": "view.explain",
+    "compare_grads": "view.grade",
 }
 _SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
 
@@ -51,6 +52,7 @@ __all__ = [
     "Step",
     "Value",
     "backward_steps",
+    "compare_grads",
     "draw",
     "exp",
     "explain",

@@ -224,7 +224,8 @@ def test_bad_input_is_one_line_naming_the_problem(course_graph):
         (lambda: mg.explain(J, nodes=["q"]), ValueError,
          "no node labelled 'q' in the graph of J; its labels are c, b, u, a, v, J"),
         (lambda: mg.explain(J, nodes=[Value(1.0)]), ValueError, "is not in the graph of J"),
-        (lambda: mg.explain(J, nodes=[3]), TypeError, "labels \\(str\\) or Values, not int"),
+        (lambda: mg.explain(J, nodes=[3]), TypeError,
+         "labels \\(str\\) or Values, not int \\(3\\)"),
         (lambda: mg.explain(J, max_nodes=0), ValueError, "max_nodes must be a positive int"),
     ]
     for call, kind, pattern in cases:

@@ -171,7 +171,7 @@ def num(x: float) -> str:
 
 
 def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str], root: Value,
-               who: str) -> list[Value]:
+               who: str, what: str = "nodes") -> list[Value]:
     """The Values that ``keys`` name: Values of the graph, labels, or the views' names (t1).
 
     A label used by two nodes, a label nobody has, a Value from another graph or a key of
@@ -208,8 +208,8 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
                                  f"{names[root]}" + (f"; its labels are {shown}" if labels
                                                      else "; label the Values or pass them"))
         else:
-            raise TypeError(f"{who}(): nodes are given as labels (str) or Values, not "
-                            f"{type(key).__name__}")
+            raise TypeError(f"{who}(): {what} are labels (str) or Values, not "
+                            f"{type(key).__name__} ({key!r:.40})")
     return found
 
 
