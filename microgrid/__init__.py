@@ -30,6 +30,8 @@ _LAZY = {
     "TracedFunction": "static.trace",
     "step_through": "view.stepping",
     "StepThrough": "view.stepping",
+    "explain": "view.explain",
+    "compare_grads": "view.grade",
 }
 _SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
 
@@ -52,8 +54,10 @@ __all__ = [
     "Step",
     "Value",
     "backward_steps",
+    "compare_grads",
     "draw",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "is_recording",

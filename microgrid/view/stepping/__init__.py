@@ -27,8 +27,8 @@ from typing import Any
 from ...engine.autograd import topological_order
 from ...engine.steps import backward_steps
 from ...engine.value import Value
-from ..draw import _num, draw
-from ..explain import forward_line, step_line
+from ..draw import draw
+from ..explain import forward_line, num, running_sum, step_line
 from ..names import node_names
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
@@ -138,17 +138,17 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
             edges: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The frames: start, one per computed node, the seed, one per backward step, the end."""
     leaves = [v for v in order if v._op is None]
-    start = {"data": {ids[v]: f"data {_num(v.data) if v._op is None else '?'}" for v in order},
+    start = {"data": {ids[v]: f"data {num(v.data) if v._op is None else '?'}" for v in order},
              "grad": {ids[v]: "grad ?" for v in order},
              "unknown": [ids[v] for v in order if v._op is not None]}
-    given = ", ".join(f"{names[v]} = {_num(v.data)}" for v in leaves)
+    given = ", ".join(f"{names[v]} = {num(v.data)}" for v in leaves)
     frames: list[dict[str, Any]] = [_frame("start", "Start", f"inputs: {given}")]
     for v in order:
         if v._op is None:
             continue
         f = _frame("forward", "Forward", forward_line(v, names), focus=ids[v],
                    edges=_into(ids[v], edges, set(ids.values())))
-        f["data"] = {ids[v]: f"data {_num(v.data)}"}
+        f["data"] = {ids[v]: f"data {num(v.data)}"}
         frames.append(f)
 
     r = names[root]
@@ -165,17 +165,16 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
         received[s.node] = received.get(s.node, 0) + 1
     for s in steps:
         node = ids[s.node]
-        f = _frame("backward", "Backward", step_line(s, names), focus=node,
+        f = _frame("backward", "Backward", step_line(s, names, root), focus=node,
                    source=ids[s.consumer], edges=_along(s, ids, edges))
-        f["grad"] = {node: f"grad {_num(s.after)}"}
+        f["grad"] = {node: f"grad {num(s.after)}"}
         f["exact"] = {node: repr(s.after)}
         if received[s.node] > 1:  # a node used more than once: its running sum
-            f["note"] = {node: f"grad {_num(s.before)} → {_num(s.after)} "
-                               f"(+{_num(s.contribution)})".replace("+-", "−")}
+            f["note"] = {node: running_sum(s)}
         frames.append(f)
 
     last = {s.node: s.after for s in steps}
-    summary = ", ".join(f"d{r}/d{names[v]} = {_num(last.get(v, 0.0))}" for v in leaves)
+    summary = ", ".join(f"d{r}/d{names[v]} = {num(last.get(v, 0.0))}" for v in leaves)
     frames.append(_frame("end", "Done", summary, focus=None))
     return frames, start
 
