@@ -103,7 +103,8 @@ def _state(driver, widget=None) -> dict:
             return t && t.textContent;
           };
           nodes[g.dataset.node] = {name: text("mg-name"), data: text("mg-data"),
-                                   grad: text("mg-grad"), exact: g.getAttribute("data-grad"),
+                                   grad: text("mg-grad"), note: text("mg-note"),
+                                   exact: g.getAttribute("data-grad"),
                                    focus: g.classList.contains("mg-focus")};
         }
         return {step: +root.dataset.step, phase: root.dataset.phase,
@@ -193,9 +194,11 @@ def test_a_node_used_twice_shows_its_running_sum(browser, tmp_path):
     for _ in range(end["step"]):
         prev.click()
         state = _state(browser)
-        grad = _by_name(state)["a"]["grad"]
-        if "→" in grad:
-            notes.append(grad)
+        a_shown = _by_name(state)["a"]
+        if a_shown["note"]:
+            notes.append(a_shown["note"])
+            # the box itself holds the sum so far, the note above it how it got there
+            assert a_shown["grad"] == "grad " + a_shown["note"].split(" → ")[1].split(" ")[0]
             if len(notes) == 1:
                 browser.save_screenshot(str(tmp_path / f"running-sum-{state['step']}.png"))
     # a gets 1 from J = b + a, then 3 and 3 from b = a · a, in the engine's order

@@ -122,10 +122,14 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
     _check_size(root, max_nodes)
     order = topological_order(root)
     names = node_names(order)
+    steps = backward_steps(root)
     drawing = draw(root, max_nodes=max_nodes)
     ids = drawing.node_ids
+    final = {root: 1.0, **{s.node: s.after for s in steps}}
+    _size_for(drawing, {ids[v]: f"grad {num(g)}" for v, g in final.items()},
+              {ids[v]: names[v] for v in order if not v.label})
     svg, edges = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(ids.values()))
-    frames, start = _frames(root, order, names, ids, edges)
+    frames, start = _frames(root, order, names, ids, edges, steps)
     title = f"Forward and backward through {names[root]}"
     shown = {ids[v]: names[v] for v in order}
     return StepThrough(root, drawing, svg, edges, frames, start, shown, title)
@@ -135,9 +139,10 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
 
 
 def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[Value, str],
-            edges: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            edges: list[tuple[str, str]],
+            steps: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The frames: start, one per computed node, the seed, one per backward step, the end."""
-    leaves = [v for v in order if v._op is None]
+    leaves = _leaves(root)
     start = {"data": {ids[v]: f"data {num(v.data) if v._op is None else '?'}" for v in order},
              "grad": {ids[v]: "grad ?" for v in order},
              "unknown": [ids[v] for v in order if v._op is not None]}
@@ -159,7 +164,6 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
     seed["exact"][ids[root]] = "1.0"
     frames.append(seed)
 
-    steps = backward_steps(root)
     received: dict[Value, int] = {}
     for s in steps:
         received[s.node] = received.get(s.node, 0) + 1
@@ -177,6 +181,23 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
     summary = ", ".join(f"d{r}/d{names[v]} = {num(last.get(v, 0.0))}" for v in leaves)
     frames.append(_frame("end", "Done", summary, focus=None))
     return frames, start
+
+
+def _leaves(root: Value) -> list[Value]:
+    """The leaves in the order the formula reads them, left operand first: a, b, c for
+    3 * (a + b * c) (a topological order may list them the other way round)."""
+    seen: set[Value] = set()
+    leaves = []
+    stack = [root]
+    while stack:
+        v = stack.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        if v._op is None:
+            leaves.append(v)
+        stack.extend(x for x in reversed(v.inputs) if type(x) is Value)
+    return leaves
 
 
 def _frame(phase: str, title: str, line: str, focus: str | None = None,
@@ -209,6 +230,21 @@ def _along(step: Any, ids: dict[Value, str], edges: list[tuple[str, str]]) -> li
 
 
 # --- the picture --------------------------------------------------------------------------
+
+
+def _size_for(drawing: Any, grads: dict[str, str], unnamed: dict[str, str]) -> None:
+    """Lay the boxes out for what the page writes in them: the grads of the last frame, not
+    the ``.grad`` the graph holds now (often 0), and the shared name (t1) of an unlabelled
+    node, so no text outgrows its box. The DOT text of the drawing is edited, not the graph."""
+    for i, line in enumerate(drawing.body):
+        name = line.split(" ", 1)[0].strip()
+        if name in grads:
+            line = re.sub(r"grad [^|}\"]*?(?= \}|\"| \|)", lambda m, g=grads[name]: g, line,
+                          count=1)
+        if name in unnamed:  # an empty first field: the name every view gives it
+            line = re.sub(r'label="(\{ )? \|', lambda m, n=unnamed[name]:
+                          f'label="{m.group(1) or ""}{n} |', line, count=1)
+        drawing.body[i] = line
 
 _GROUP = re.compile(r'<g id="(node|edge)(\d+)" class="(?:node|edge)">\s*'
                     r"<title>(.*?)</title>(.*?)</g>", re.S)
@@ -244,6 +280,10 @@ def _scripted_svg(svg: str, values: set[str]) -> tuple[str, list[tuple[str, str]
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r'<svg width="([\d.]+)pt" height="[\d.]+pt"',
                  lambda m: f'<svg width="{m.group(1)}pt" style="max-width: 100%"', svg, count=1)
+    # room above the top row for a running sum written over a box
+    svg = re.sub(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"',
+                 lambda m: (f'viewBox="{m.group(1)} {float(m.group(2)) - 24:g} {m.group(3)} '
+                            f'{float(m.group(4)) + 24:g}"'), svg, count=1)
     svg = svg.replace('id="graph0"', 'id="mg-graph"', 1)
     return svg, [edges[k] for k in sorted(edges)]
 
