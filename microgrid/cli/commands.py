@@ -5,6 +5,7 @@
     microgrid grad "3*(a+b*c)" a=5 b=3 c=2          # the value and each variable's gradient
     microgrid grad "log(a)" a=-1 --json             # the same as JSON
     microgrid draw "3*(a+b*c)" a=5 b=3 c=2 -o graph.png
+    microgrid explain "3*(a+b*c)" a=5 b=3 c=2       # the chain rule, node by node
     microgrid step "3*(a+b*c)" a=5 b=3 c=2 -o backprop.html   # forward and backward, step by step
     microgrid demo                                  # the course from J = 3(a+bc) to training
 
@@ -88,6 +89,20 @@ def _parser() -> _Parser:
                    help="direction of the graph (default LR: inputs on the left)")
     p.add_argument("--no-grad", action="store_true", help="show data only")
     p.set_defaults(run=_draw, prog="microgrid draw")
+
+    p = sub.add_parser("explain", help="print the chain rule worked out for every node",
+                       description="Print the backward pass in the course's notation: for "
+                       "each node, d(output)/d(node) as upstream gradient times local "
+                       "derivative, with symbols, then numbers.")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("--nodes", metavar="NAMES", default=None,
+                   help="only these nodes, comma-separated (e.g. a,b or t1)")
+    p.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
+                   help="plain text (default), or Markdown/LaTeX math for an answer key")
+    p.add_argument("--max-nodes", type=_positive_int, default=None, metavar="N",
+                   help="refuse graphs of more Values than this (default 200) unless --nodes")
+    p.set_defaults(run=_explain, prog="microgrid explain")
 
     p = sub.add_parser("demo", help="walk the course end to end: computation graph, logistic "
                        "regression by hand and by autograd, pictures, training on real data",
@@ -198,6 +213,34 @@ def _draw(args: argparse.Namespace) -> int:
         out.label = text if len(text) <= 30 else "output"
     draw(out, rankdir=args.rankdir, show_grad=not args.no_grad, path=args.output)
     print(f"wrote {args.output}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from ..engine.autograd import topological_order
+    from ..view.explain import MAX_NODES, explain
+
+    out, leaves = _evaluate(args)
+    if type(out) is not Value or out._op is None:
+        raise UsageError("the formula is a number or a single variable: there is no chain "
+                         "rule to show; give a formula such as '3*(a+b*c)'")
+    out.label = "J" if "J" not in leaves else "out"  # the course's name for the output
+    nodes = None
+    if args.nodes is not None:
+        nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
+        if not nodes:
+            raise UsageError("--nodes needs names, e.g. --nodes a,b")
+    limit = MAX_NODES if args.max_nodes is None else args.max_nodes
+    size = len(topological_order(out))
+    if nodes is None and size > limit:
+        raise UsageError(f"the graph has {size:,} Values, more than --max-nodes {limit:,}; "
+                         "explain chosen nodes with --nodes a,b, or raise --max-nodes")
+    try:
+        text = explain(out, nodes, max_nodes=max(limit, size))
+    except ValueError as e:  # a name in --nodes that the formula has not
+        raise UsageError(str(e).removeprefix("explain(): ")) from None
+    print({"text": str, "markdown": type(text).to_markdown,
+           "latex": type(text).to_latex}[args.format](text))
     return 0
 
 
