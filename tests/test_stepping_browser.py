@@ -281,3 +281,35 @@ def test_two_pages_inline_in_one_notebook_step_independently(browser, tmp_path):
     assert _state(browser, second)["step"] == 2
     assert _state(browser, first)["step"] == 0
     assert not _errors(browser)
+
+
+def test_notebook_08_embeds_a_picture_and_a_working_page(browser, tmp_path):
+    """GitHub shows the SVG (it runs no JavaScript); Jupyter runs the page, as Chromium does."""
+    try:
+        import nbformat
+    except ImportError:
+        _need("nbformat")
+    path = Path(__file__).resolve().parent.parent / "notebooks/08_backprop_step_by_step.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "mg.step_through(" in c.source]
+    assert cells, "notebook 08 embeds the step-through"
+    kinds = [list(o.get("data", {})) for o in cells[-1].outputs]
+    assert any("image/svg+xml" in k for k in kinds) and any("text/html" in k for k in kinds)
+    widget = next(o["data"]["text/html"] for o in cells[-1].outputs
+                  if "text/html" in o.get("data", {}))
+    page = tmp_path / "notebook-08.html"
+    page.write_text("<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+                    f"{widget}</body></html>", encoding="utf-8")
+    requests = _open(browser, page)
+    assert requests == [page.resolve().as_uri()]
+    root = browser.find_element("css selector", ".mg-step")
+    root.find_element("css selector", ".mg-last").click()
+    end = _state(browser, root)
+    assert end["phase"] == "end"
+    shown = {n["name"]: _shown(n["grad"], "grad") for n in end["nodes"].values()}
+    # the notebook's last graph: the course listing u = ab, v = u + c, J = 2(v + b)
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    J = 2 * ((a * b + c) + b)
+    assert [shown[k] for k in "abc"] == mg.grad(J, [a, b, c])
+    browser.save_screenshot(str(tmp_path / "notebook-08-end.png"))
+    assert not _errors(browser)
