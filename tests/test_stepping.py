@@ -257,3 +257,22 @@ def test_cli_step_bad_input_is_one_line_exit_2(tmp_path, args, message):
 
 def _env() -> dict[str, str]:
     return dict(os.environ)
+
+
+def test_inf_and_nan_show_as_the_engine_computes_them(dot):
+    x = Value(0.0, label="x")
+    J = x.log() * 2  # log(0) = -inf; its local derivative 1/x = inf
+    J.label = "J"
+    page = mg.step_through(J)
+    html = page.html()  # strict JSON inside: a stray float inf would have raised
+    assert "data -inf" in json.dumps(page_data(html)["frames"], ensure_ascii=False)
+    assert final_grads(page)[page_ids(page)["x"]] == repr(mg.grad(J, x)) == "inf"
+
+
+def test_a_gif_of_too_many_steps_is_refused_in_one_line(dot, tmp_path):
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(80):
+        y = y * 1.01
+    with pytest.raises(ValueError, match=r"more than a GIF's 150; save it as \.html"):
+        mg.step_through(y).save(tmp_path / "long.gif")

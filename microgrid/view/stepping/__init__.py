@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any
 
 from ...engine.autograd import topological_order
-from ...engine.steps import backward_steps
+from ...engine.steps import Step, backward_steps
 from ...engine.value import Value
 from ..draw import draw
 from ..explain import forward_line, num, running_sum, step_line
@@ -140,7 +140,7 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
 
 def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[Value, str],
             edges: list[tuple[str, str]],
-            steps: list[Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+            steps: list[Step]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The frames: start, one per computed node, the seed, one per backward step, the end."""
     leaves = _leaves(root)
     start = {"data": {ids[v]: f"data {num(v.data) if v._op is None else '?'}" for v in order},
@@ -212,7 +212,7 @@ def _into(node: str, edges: list[tuple[str, str]], values: set[str]) -> list[int
     return [i for i, (tail, head) in enumerate(edges) if head == node or head in ops]
 
 
-def _along(step: Any, ids: dict[Value, str], edges: list[tuple[str, str]]) -> list[int]:
+def _along(step: Step, ids: dict[Value, str], edges: list[tuple[str, str]]) -> list[int]:
     """The edges a step's contribution flows back along, from its consumer to its node.
 
     In the drawing an input reaches its consumer through the op node between them; for ``a * a``

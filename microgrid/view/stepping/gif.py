@@ -17,6 +17,7 @@ SCALE = 1.5  # pixels per Graphviz point: readable on a slide
 MARGIN = 12
 CAPTION = 34  # height of the band that shows the frame's line, in points
 FRAME_MS = 1200
+MAX_FRAMES = 150  # a longer animation is no use on a slide, and costs memory per frame
 LAST_MS = 4000
 FOCUS, SOURCE, FORWARD = "#d62728", "#2b7bb9", "#2b7bb9"
 UNKNOWN = "#9a9a9a"
@@ -28,6 +29,9 @@ FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Reg
 
 def save_gif(page: Any, path: str | os.PathLike[str]) -> None:
     """Write every frame of ``page`` (a StepThrough) to ``path`` as a looping animated GIF."""
+    if len(page.frames) > MAX_FRAMES:
+        raise ValueError(f"the step-through has {len(page.frames)} steps, more than a GIF's "
+                         f"{MAX_FRAMES}; save it as .html, or step through a smaller graph")
     try:
         from PIL import Image
     except ImportError:
@@ -35,9 +39,11 @@ def save_gif(page: Any, path: str | os.PathLike[str]) -> None:
                            "(or pip install pillow); .save('x.html') needs nothing more") from None
     layout = json.loads(page.drawing.pipe(format="json"))
     fonts = _Fonts()
+    adaptive = getattr(Image, "Palette", Image).ADAPTIVE  # Image.Palette since Pillow 9.1
     images = []
     for k in range(len(page.frames)):
-        images.append(_paint(layout, page, k, fonts, Image))
+        # a palette image is a third of the memory, and what a GIF holds anyway
+        images.append(_paint(layout, page, k, fonts, Image).convert("P", palette=adaptive))
     durations = [FRAME_MS] * (len(images) - 1) + [LAST_MS]
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
                    duration=durations, loop=0, optimize=False)
@@ -235,7 +241,10 @@ class _Fonts:
         if font is None:
             if self._file is not None:
                 font = self._module.truetype(self._file, px)
-            else:  # no TrueType font found: Pillow's own (Latin only)
-                font = self._module.load_default(px)
+            else:  # no TrueType font found: Pillow's own (Latin only; sized since 10.1)
+                try:
+                    font = self._module.load_default(px)
+                except TypeError:
+                    font = self._module.load_default()
             self._cache[px] = font
         return font
