@@ -15,7 +15,7 @@ for bit, inf and nan included.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .autograd import topological_order
 from .ops import Op
@@ -68,8 +68,11 @@ def backward_steps(root: Value) -> list[Step]:
 
     The adjoint of ``root`` itself is 1 (its seed, not a contribution). For every other node,
     ``sum`` of its steps' ``contribution`` in order, starting from 0.0, is ``grad(root, node)``
-    bit for bit, and its last step's ``after`` is that number. A loop, like ``backward()``:
-    graphs of any depth work. No ``.grad`` and no label changes.
+    bit for bit, and its last step's ``after`` is that number. Where an op masks its gradient
+    (an op with ``masks`` in the table, such as relu at x ≤ 0) the engine adds nothing, so
+    there is no step: a node reached only through such uses has none, and gradient 0.
+
+    A loop, like ``backward()``: graphs of any depth work. No ``.grad`` and no label changes.
     """
     if type(root) is not Value:
         raise TypeError(f"backward_steps() takes a Value, not {type(root).__name__}")
@@ -94,15 +97,20 @@ def backward_steps(root: Value) -> list[Step]:
 
 
 def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, float], ...]:
-    """(operand, input, local derivative, local × g) for each Value input of ``node``.
+    """(operand, input, local derivative, local × g) for each input of ``node`` that the
+    engine adds to.
 
     The mirror of one iteration of ``autograd._propagate``: the same call of the op's rule, the
     same operand order and the same product ``d * g``. Keep the two in step; the property test
     in tests/test_steps.py fails the moment they disagree.
     """
-    rule = node._op.grads
+    op = node._op
+    rule = op.grads
     x = node._x
     y = node._y
+    masks = getattr(op, "masks", None)  # an op whose gradient is cut where its mask holds
+    if masks is not None:
+        return _masked(rule, masks, node, x, y, g)
     if y is None:
         d = rule(x.data, node.data)[0]
         return ((0, x, d, d * g),)
@@ -114,6 +122,28 @@ def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, floa
         return ((0, x, d, d * g),)
     d = rule(x, y.data, node.data)[1]  # number <op> v
     return ((1, y, d, d * g),)
+
+
+def _masked(rule: Any, masks: Any, node: Value, x: Any, y: Any,
+            g: float) -> tuple[tuple[int, Value, float, float], ...]:
+    """The contributions of an op with masks (relu at x ≤ 0 ...): where a mask holds on the
+    input numbers the engine adds nothing, even for an inf or nan from above, and so there is
+    no record."""
+    if y is None:
+        xd = x.data
+        if masks[0] is not None and masks[0](xd):
+            return ()
+        d = rule(xd, node.data)[0]
+        return ((0, x, d, d * g),)
+    xd = x.data if type(x) is Value else x
+    yd = y.data if type(y) is Value else y
+    ds = rule(xd, yd, node.data)
+    found = []
+    for i, v in enumerate((x, y)):
+        mask = masks[i]
+        if type(v) is Value and (mask is None or not mask(xd, yd)):
+            found.append((i, v, ds[i], ds[i] * g))
+    return tuple(found)
 
 
 _RULES: dict[tuple[str, int], tuple[str, str]] = {}

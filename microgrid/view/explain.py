@@ -38,6 +38,8 @@ from ..engine.value import Value
 from .names import node_names
 
 MAX_NODES = 200  # lines past this are no longer read; explain(nodes=[...]) picks a few
+# a node every use of which masks the gradient (relu at x ≤ 0, step): the engine adds nothing
+NO_FLOW = "every use of it passes no gradient back"
 MAX_TERMS = 8  # a node used more often shows its first and last terms, and how many between
 
 
@@ -220,6 +222,8 @@ def _text_line(node: Value, steps: list[Step], root: Value, names: dict[Value, s
     r, n = names[root], names[node]
     if node is root:
         return f"{_d(r, n)} = 1"
+    if not steps:
+        return f"{_d(r, n)} = 0 ({NO_FLOW})"
     parts = [_d(r, n), _symbols(steps, r, names), *_numbers(steps, names)]
     if len(steps) > 1:
         parts.append(_sum([s.contribution for s in steps]))
@@ -377,6 +381,8 @@ def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, st
     head = _tex_d(r, names[node]) + " &= "
     if node is root:
         return head + "1"
+    if not steps:
+        return head + r"0 \quad \text{(" + NO_FLOW + ")}"
     symbols = _terms(steps, lambda s: _tex_d(r, names[s.consumer]) + r" \cdot \frac{\partial "
                      + tex_name(names[s.consumer]) + r"}{\partial " + tex_name(names[s.node])
                      + "}", _tex_middle)
