@@ -42,7 +42,7 @@ class Step(NamedTuple):
     million of them), and its fields are read by name.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field, not tuple.index: records are read by name
     node: Value
     consumer: Value
     operand: int
@@ -104,10 +104,10 @@ def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, floa
     same operand order and the same product ``d * g``. Keep the two in step; the property test
     in tests/test_steps.py fails the moment they disagree.
     """
-    op = node._op
+    op: Any = node._op
     rule = op.grads
-    x = node._x
-    y = node._y
+    x: Any = node._x
+    y: Any = node._y
     masks = getattr(op, "masks", None)  # an op whose gradient is cut where its mask holds
     if masks is not None:
         return _masked(rule, masks, node, x, y, g)

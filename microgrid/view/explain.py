@@ -32,7 +32,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..engine.autograd import topological_order
-from ..engine.ops import Op
 from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
 from .names import node_names
@@ -292,7 +291,7 @@ def _wrap(rule: str) -> str:
 
 
 def _name_text(x: Value | float, names: dict[Value, str]) -> str:
-    return names[x] if type(x) is Value else _factor(x)
+    return names[x] if isinstance(x, Value) else _factor(x)
 
 
 def _fill(template: str, consumer: Value, names: dict[Value, str], show: Any) -> str:
@@ -304,7 +303,7 @@ def _fill(template: str, consumer: Value, names: dict[Value, str], show: Any) ->
 
 
 def _formula(node: Value, names: dict[Value, str]) -> str:
-    op: Op = node._op
+    op: Any = node._op
     inputs = node.inputs
     x = _name_text(inputs[0], names)
     if op.arity == 1:
@@ -354,7 +353,7 @@ def _tex_factor(x: float) -> str:
 
 
 def _tex_operand(x: Value | float, names: dict[Value, str]) -> str:
-    return tex_name(names[x]) if type(x) is Value else _tex_factor(x)
+    return tex_name(names[x]) if isinstance(x, Value) else _tex_factor(x)
 
 
 def _tex_rule(step: Step, names: dict[Value, str]) -> str:
@@ -414,7 +413,7 @@ def _tex_wrap(rule: str) -> str:
 
 
 def _tex_forward(node: Value, names: dict[Value, str]) -> str:
-    op: Op = node._op
+    op: Any = node._op
     inputs = node.inputs
     x = _tex_operand(inputs[0], names)
     if op.arity == 1:
