@@ -15,6 +15,7 @@ for bit, inf and nan included.
 
 from __future__ import annotations
 
+import gc
 from typing import Any, NamedTuple
 
 from .autograd import topological_order
@@ -80,19 +81,29 @@ def backward_steps(root: Value) -> list[Step]:
         raise ValueError(_leaf_message("backward_steps"))
     order = topological_order(root)  # the engine's own order: the sums depend on it
     adjoint: dict[Value, float] = {root: 1.0}
+    get = adjoint.get
     steps: list[Step] = []
-    for consumer in reversed(order):
-        op = consumer._op
-        if op is None:
-            continue
-        g = adjoint.get(consumer, 0.0)
-        for operand, node, local, contribution in _contributions(consumer, g):
-            before = adjoint.get(node, 0.0)
-            after = before + contribution
-            adjoint[node] = after
-            text, template = _rule(op, operand)
-            steps.append(Step(len(steps), node, consumer, operand, g, local, text,
-                              contribution, before, after, template))
+    append = steps.append
+    new = tuple.__new__  # Step(...) without the named tuple's keyword-handling wrapper
+    collecting = gc.isenabled()
+    gc.disable()  # a pass makes a record per edge and no cycle: nothing for the collector
+    try:
+        for consumer in reversed(order):
+            op = consumer._op
+            if op is None:
+                continue
+            g = get(consumer, 0.0)
+            rules = _rules(op)
+            for operand, node, local, contribution in _contributions(consumer, g):
+                before = get(node, 0.0)
+                after = before + contribution
+                adjoint[node] = after
+                text, template = rules[operand]
+                append(new(Step, (len(steps), node, consumer, operand, g, local, text,
+                                  contribution, before, after, template)))
+    finally:
+        if collecting:
+            gc.enable()
     return steps
 
 
@@ -146,17 +157,16 @@ def _masked(rule: Any, masks: Any, node: Value, x: Any, y: Any,
     return tuple(found)
 
 
-_RULES: dict[tuple[str, int], tuple[str, str]] = {}
+_RULES: dict[Op, tuple[tuple[str, str], ...]] = {}
 
 
-def _rule(op: Op, operand: int) -> tuple[str, str]:
-    """The op's rule for ``operand`` with its own letters, and as stored (cached per op)."""
-    key = (op.name, operand)
-    found = _RULES.get(key)
+def _rules(op: Op) -> tuple[tuple[str, str], ...]:
+    """Per operand, the op's rule with its own letters and as stored (made once per op)."""
+    found = _RULES.get(op)
     if found is None:
-        template = op.rule[operand]
-        text = template.replace("{x}", "x").replace("{y}", "y").replace("{out}", "out")
-        found = _RULES[key] = (text, template)
+        found = _RULES[op] = tuple(
+            (t.replace("{x}", "x").replace("{y}", "y").replace("{out}", "out"), t)
+            for t in op.rule)
     return found
 
 
