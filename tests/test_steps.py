@@ -238,3 +238,18 @@ def test_the_product_is_local_times_upstream_as_in_the_engine():
     w, v, k = Value(2.0, label="w"), Value(math.nan), Value(-math.nan)
     J = (v * w) * k
     check_against_grad(J)
+
+
+def test_the_collector_is_restored_as_it_was():
+    import gc
+
+    J, *_ = course_graph()
+    assert gc.isenabled()
+    backward_steps(J)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        backward_steps(J)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
