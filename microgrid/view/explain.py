@@ -9,13 +9,14 @@
     <BLANKLINE>
     dJ/dJ = 1
     dJ/dv = dJ/dJ · ∂J/∂v = 1 · 3 = 3
-    dJ/du = dJ/dv · ∂v/∂u = 3 · 1 = 3
     dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
+    dJ/du = dJ/dv · ∂v/∂u = 3 · 1 = 3
     dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
     dJ/dc = dJ/du · ∂u/∂c = 3 · b = 3 · 3 = 9
 
-The forward lines say what each node is; the backward lines are the chain rule with symbols, then
-the local rule with the graph's names, then numbers, then the result. A node used by several
+The forward lines say what each node is; the backward lines, in the order the engine completes
+each gradient, are the chain rule with symbols, then the local rule with the graph's names, then
+numbers, then the result. A node used by several
 others gets one term per use and their sum. Everything is read from ``backward_steps`` (the
 engine's own arithmetic, so every result is ``grad()``'s to the bit) and named by
 ``node_names``, so ``t1`` here is the ``t1`` of the drawing and of the step-through page.
