@@ -249,3 +249,18 @@ def test_explaining_changes_nothing(course_graph):
     str(mg.explain(J))
     mg.explain(J).to_markdown()
     assert [(v.data, v.grad, v.label, v.inputs) for v in nodes] == state
+
+
+def test_a_node_no_gradient_reaches_reads_zero():
+    # an op with a mask (relu at x <= 0) adds nothing at all, so a node reached only through it
+    # has no step; the explanation says 0 and why, in text and in LaTeX
+    from microgrid.view.explain import Explanation
+
+    x = Value(-1.0, label="x")
+    J = x.relu() * 2
+    J.label = "J"
+    order = mg.topological_order(J)
+    steps = [s for s in mg.backward_steps(J) if s.node is not x]
+    e = Explanation(J, order, graph_names(J), steps, None)
+    assert e.backward[-1] == "dJ/dx = 0 (every use of it passes no gradient back)"
+    mathtext(e.to_latex().split("\n")[-2])

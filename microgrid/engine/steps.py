@@ -15,7 +15,8 @@ for bit, inf and nan included.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import gc
+from typing import Any, NamedTuple
 
 from .autograd import topological_order
 from .ops import Op
@@ -42,7 +43,7 @@ class Step(NamedTuple):
     million of them), and its fields are read by name.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field, not tuple.index: records are read by name
     node: Value
     consumer: Value
     operand: int
@@ -68,8 +69,11 @@ def backward_steps(root: Value) -> list[Step]:
 
     The adjoint of ``root`` itself is 1 (its seed, not a contribution). For every other node,
     ``sum`` of its steps' ``contribution`` in order, starting from 0.0, is ``grad(root, node)``
-    bit for bit, and its last step's ``after`` is that number. A loop, like ``backward()``:
-    graphs of any depth work. No ``.grad`` and no label changes.
+    bit for bit, and its last step's ``after`` is that number. Where an op masks its gradient
+    (an op with ``masks`` in the table, such as relu at x ≤ 0) the engine adds nothing, so
+    there is no step: a node reached only through such uses has none, and gradient 0.
+
+    A loop, like ``backward()``: graphs of any depth work. No ``.grad`` and no label changes.
     """
     if type(root) is not Value:
         raise TypeError(f"backward_steps() takes a Value, not {type(root).__name__}")
@@ -77,32 +81,47 @@ def backward_steps(root: Value) -> list[Step]:
         raise ValueError(_leaf_message("backward_steps"))
     order = topological_order(root)  # the engine's own order: the sums depend on it
     adjoint: dict[Value, float] = {root: 1.0}
+    get = adjoint.get
     steps: list[Step] = []
-    for consumer in reversed(order):
-        op = consumer._op
-        if op is None:
-            continue
-        g = adjoint.get(consumer, 0.0)
-        for operand, node, local, contribution in _contributions(consumer, g):
-            before = adjoint.get(node, 0.0)
-            after = before + contribution
-            adjoint[node] = after
-            text, template = _rule(op, operand)
-            steps.append(Step(len(steps), node, consumer, operand, g, local, text,
-                              contribution, before, after, template))
+    append = steps.append
+    new = tuple.__new__  # Step(...) without the named tuple's keyword-handling wrapper
+    collecting = gc.isenabled()
+    gc.disable()  # a pass makes a record per edge and no cycle: nothing for the collector
+    try:
+        for consumer in reversed(order):
+            op = consumer._op
+            if op is None:
+                continue
+            g = get(consumer, 0.0)
+            rules = _rules(op)
+            for operand, node, local, contribution in _contributions(consumer, g):
+                before = get(node, 0.0)
+                after = before + contribution
+                adjoint[node] = after
+                text, template = rules[operand]
+                append(new(Step, (len(steps), node, consumer, operand, g, local, text,
+                                  contribution, before, after, template)))
+    finally:
+        if collecting:
+            gc.enable()
     return steps
 
 
 def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, float], ...]:
-    """(operand, input, local derivative, local × g) for each Value input of ``node``.
+    """(operand, input, local derivative, local × g) for each input of ``node`` that the
+    engine adds to.
 
     The mirror of one iteration of ``autograd._propagate``: the same call of the op's rule, the
     same operand order and the same product ``d * g``. Keep the two in step; the property test
     in tests/test_steps.py fails the moment they disagree.
     """
-    rule = node._op.grads
-    x = node._x
-    y = node._y
+    op: Any = node._op
+    rule = op.grads
+    x: Any = node._x
+    y: Any = node._y
+    masks = getattr(op, "masks", None)  # an op whose gradient is cut where its mask holds
+    if masks is not None:
+        return _masked(rule, masks, node, x, y, g)
     if y is None:
         d = rule(x.data, node.data)[0]
         return ((0, x, d, d * g),)
@@ -116,17 +135,38 @@ def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, floa
     return ((1, y, d, d * g),)
 
 
-_RULES: dict[tuple[str, int], tuple[str, str]] = {}
+def _masked(rule: Any, masks: Any, node: Value, x: Any, y: Any,
+            g: float) -> tuple[tuple[int, Value, float, float], ...]:
+    """The contributions of an op with masks (relu at x ≤ 0 ...): where a mask holds on the
+    input numbers the engine adds nothing, even for an inf or nan from above, and so there is
+    no record."""
+    if y is None:
+        xd = x.data
+        if masks[0] is not None and masks[0](xd):
+            return ()
+        d = rule(xd, node.data)[0]
+        return ((0, x, d, d * g),)
+    xd = x.data if type(x) is Value else x
+    yd = y.data if type(y) is Value else y
+    ds = rule(xd, yd, node.data)
+    found = []
+    for i, v in enumerate((x, y)):
+        mask = masks[i]
+        if type(v) is Value and (mask is None or not mask(xd, yd)):
+            found.append((i, v, ds[i], ds[i] * g))
+    return tuple(found)
 
 
-def _rule(op: Op, operand: int) -> tuple[str, str]:
-    """The op's rule for ``operand`` with its own letters, and as stored (cached per op)."""
-    key = (op.name, operand)
-    found = _RULES.get(key)
+_RULES: dict[Op, tuple[tuple[str, str], ...]] = {}
+
+
+def _rules(op: Op) -> tuple[tuple[str, str], ...]:
+    """Per operand, the op's rule with its own letters and as stored (made once per op)."""
+    found = _RULES.get(op)
     if found is None:
-        template = op.rule[operand]
-        text = template.replace("{x}", "x").replace("{y}", "y").replace("{out}", "out")
-        found = _RULES[key] = (text, template)
+        found = _RULES[op] = tuple(
+            (t.replace("{x}", "x").replace("{y}", "y").replace("{out}", "out"), t)
+            for t in op.rule)
     return found
 
 

@@ -9,13 +9,14 @@
     <BLANKLINE>
     dJ/dJ = 1
     dJ/dv = dJ/dJ · ∂J/∂v = 1 · 3 = 3
-    dJ/du = dJ/dv · ∂v/∂u = 3 · 1 = 3
     dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
+    dJ/du = dJ/dv · ∂v/∂u = 3 · 1 = 3
     dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
     dJ/dc = dJ/du · ∂u/∂c = 3 · b = 3 · 3 = 9
 
-The forward lines say what each node is; the backward lines are the chain rule with symbols, then
-the local rule with the graph's names, then numbers, then the result. A node used by several
+The forward lines say what each node is; the backward lines, in the order the engine completes
+each gradient, are the chain rule with symbols, then the local rule with the graph's names, then
+numbers, then the result. A node used by several
 others gets one term per use and their sum. Everything is read from ``backward_steps`` (the
 engine's own arithmetic, so every result is ``grad()``'s to the bit) and named by
 ``node_names``, so ``t1`` here is the ``t1`` of the drawing and of the step-through page.
@@ -32,12 +33,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..engine.autograd import topological_order
-from ..engine.ops import Op
 from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
 from .names import node_names
 
 MAX_NODES = 200  # lines past this are no longer read; explain(nodes=[...]) picks a few
+# a node every use of which masks the gradient (relu at x ≤ 0, step): the engine adds nothing
+NO_FLOW = "every use of it passes no gradient back"
 MAX_TERMS = 8  # a node used more often shows its first and last terms, and how many between
 
 
@@ -220,6 +222,8 @@ def _text_line(node: Value, steps: list[Step], root: Value, names: dict[Value, s
     r, n = names[root], names[node]
     if node is root:
         return f"{_d(r, n)} = 1"
+    if not steps:
+        return f"{_d(r, n)} = 0 ({NO_FLOW})"
     parts = [_d(r, n), _symbols(steps, r, names), *_numbers(steps, names)]
     if len(steps) > 1:
         parts.append(_sum([s.contribution for s in steps]))
@@ -288,7 +292,7 @@ def _wrap(rule: str) -> str:
 
 
 def _name_text(x: Value | float, names: dict[Value, str]) -> str:
-    return names[x] if type(x) is Value else _factor(x)
+    return names[x] if isinstance(x, Value) else _factor(x)
 
 
 def _fill(template: str, consumer: Value, names: dict[Value, str], show: Any) -> str:
@@ -300,7 +304,7 @@ def _fill(template: str, consumer: Value, names: dict[Value, str], show: Any) ->
 
 
 def _formula(node: Value, names: dict[Value, str]) -> str:
-    op: Op = node._op
+    op: Any = node._op
     inputs = node.inputs
     x = _name_text(inputs[0], names)
     if op.arity == 1:
@@ -350,7 +354,7 @@ def _tex_factor(x: float) -> str:
 
 
 def _tex_operand(x: Value | float, names: dict[Value, str]) -> str:
-    return tex_name(names[x]) if type(x) is Value else _tex_factor(x)
+    return tex_name(names[x]) if isinstance(x, Value) else _tex_factor(x)
 
 
 def _tex_rule(step: Step, names: dict[Value, str]) -> str:
@@ -377,6 +381,8 @@ def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, st
     head = _tex_d(r, names[node]) + " &= "
     if node is root:
         return head + "1"
+    if not steps:
+        return head + r"0 \quad \text{(" + NO_FLOW + ")}"
     symbols = _terms(steps, lambda s: _tex_d(r, names[s.consumer]) + r" \cdot \frac{\partial "
                      + tex_name(names[s.consumer]) + r"}{\partial " + tex_name(names[s.node])
                      + "}", _tex_middle)
@@ -408,7 +414,7 @@ def _tex_wrap(rule: str) -> str:
 
 
 def _tex_forward(node: Value, names: dict[Value, str]) -> str:
-    op: Op = node._op
+    op: Any = node._op
     inputs = node.inputs
     x = _tex_operand(inputs[0], names)
     if op.arity == 1:
