@@ -276,3 +276,14 @@ def test_a_gif_of_too_many_steps_is_refused_in_one_line(dot, tmp_path):
         y = y * 1.01
     with pytest.raises(ValueError, match=r"more than a GIF's 150; save it as \.html"):
         mg.step_through(y).save(tmp_path / "long.gif")
+
+
+def test_a_node_no_gradient_reaches_reads_0(dot):
+    w, x = Value(2.0, label="w"), Value(-1.0, label="x")
+    J = (w * x).relu()  # relu at a negative input passes nothing back
+    J.label = "J"
+    page = mg.step_through(J)
+    exact = final_grads(page)
+    ids = page_ids(page)
+    assert [float(exact[ids[k]]) for k in ("w", "x")] == mg.grad(J, [w, x]) == [0.0, 0.0]
+    assert page.frames[-1]["line"] == "dJ/dw = 0, dJ/dx = 0"
