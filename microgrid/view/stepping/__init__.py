@@ -278,8 +278,10 @@ def _scripted_svg(svg: str, values: set[str]) -> tuple[str, list[tuple[str, str]
 
     svg = _GROUP.sub(group, svg)
     svg = svg[svg.index("<svg"):]
+    # half as big again as draw's picture, for a room's screen; never wider than the page
     svg = re.sub(r'<svg width="([\d.]+)pt" height="[\d.]+pt"',
-                 lambda m: f'<svg width="{m.group(1)}pt" style="max-width: 100%"', svg, count=1)
+                 lambda m: f'<svg width="{float(m.group(1)) * 1.5:g}pt" style="max-width: 100%"',
+                 svg, count=1)
     # room above the top row for a running sum written over a box
     svg = re.sub(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"',
                  lambda m: (f'viewBox="{m.group(1)} {float(m.group(2)) - 24:g} {m.group(3)} '

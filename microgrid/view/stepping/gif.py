@@ -15,6 +15,8 @@ from typing import Any
 
 SCALE = 1.5  # pixels per Graphviz point: readable on a slide
 MARGIN = 12
+SIDE = 70  # pixels either side of the graph: a running sum over a box may stick out
+CAPTION_PT, COUNTER_PT = 12.8, 9.6
 CAPTION = 34  # height of the band that shows the frame's line, in points
 FRAME_MS = 1200
 MAX_FRAMES = 150  # a longer animation is no use on a slide, and costs memory per frame
@@ -70,24 +72,22 @@ def _paint(layout: dict[str, Any], page: Any, k: int, fonts: _Fonts, Image: Any)
     from PIL import ImageDraw
 
     x0, y0, x1, y1 = (float(t) for t in layout["bb"].split(","))
-    width = round((x1 - x0) * SCALE) + 2 * MARGIN
-    top = round(CAPTION * SCALE) + MARGIN + round(18 * SCALE)  # room for a running sum
-    height = round((y1 - y0) * SCALE) + top + MARGIN
-    image = Image.new("RGB", (max(width, 480), height), "white")
+    width, height, top = _canvas(layout, page, fonts)
+    left = (width - (x1 - x0) * SCALE) / 2  # the graph centred under the caption
+    image = Image.new("RGB", (width, height), "white")
     pen = ImageDraw.Draw(image)
     now = state(page, k)
     frame = now["frame"]
 
     def at(x: float, y: float) -> tuple[float, float]:
-        return (MARGIN + (x - x0) * SCALE, top + (y1 - y) * SCALE)
+        return (left + (x - x0) * SCALE, top + (y1 - y) * SCALE)
 
-    caption = f"{frame['title']}   {frame['line']}"
     colour = {"start": "#888888", "forward": FORWARD, "end": "#2ca02c"}.get(frame["phase"], FOCUS)
     pen.rectangle((MARGIN, MARGIN // 2, MARGIN + 5, round(CAPTION * SCALE)), fill=colour)
-    pen.text((MARGIN + 14, MARGIN // 2 + 2), caption, fill="#222222",
-             font=fonts.get(16 * SCALE / 1.5 * 1.2))
+    pen.text((MARGIN + 14, MARGIN // 2 + 2), _caption(frame), fill="#222222",
+             font=fonts.get(CAPTION_PT * SCALE))
     pen.text((image.width - MARGIN, MARGIN // 2 + 2), f"{k} / {len(page.frames) - 1}",
-             fill="#777777", font=fonts.get(12 * SCALE / 1.5 * 1.2), anchor="ra")
+             fill="#777777", font=fonts.get(COUNTER_PT * SCALE), anchor="ra")
 
     objects = layout.get("objects", [])
     active = set(frame.get("edges", []))
@@ -113,6 +113,23 @@ def _paint(layout: dict[str, Any], page: Any, k: int, fonts: _Fonts, Image: Any)
             pen.text(at(x, box_top + 4), note, fill=FOCUS, font=fonts.get(13 * SCALE),
                      anchor="ms", stroke_width=3, stroke_fill="white")
     return image
+
+
+def _caption(frame: dict[str, Any]) -> str:
+    return f"{frame['title']}   {frame['line']}"
+
+
+def _canvas(layout: dict[str, Any], page: Any, fonts: _Fonts) -> tuple[int, int, int]:
+    """Width and height of every image (a GIF's frames share one size), and where the graph
+    starts below the caption: wide enough for the graph and for the longest caption, with
+    room around the graph for a running sum written over a box at its edge."""
+    x0, y0, x1, y1 = (float(t) for t in layout["bb"].split(","))
+    font = fonts.get(CAPTION_PT * SCALE)
+    captions = max(font.getlength(_caption(f)) for f in page.frames)
+    counter = fonts.get(COUNTER_PT * SCALE).getlength(f"{len(page.frames)} / {len(page.frames)}")
+    width = max((x1 - x0) * SCALE + 2 * SIDE, MARGIN + 14 + captions + 24 + counter + MARGIN, 480)
+    top = round(CAPTION * SCALE) + MARGIN + round(18 * SCALE)
+    return round(width), round((y1 - y0) * SCALE) + top + MARGIN, top
 
 
 def _numbers(layout: dict[str, Any], edges: list[tuple[str, str]]) -> list[int | None]:
