@@ -239,11 +239,11 @@ def _size_for(drawing: Any, grads: dict[str, str], unnamed: dict[str, str]) -> N
     for i, line in enumerate(drawing.body):
         name = line.split(" ", 1)[0].strip()
         if name in grads:
-            line = re.sub(r"grad [^|}\"]*?(?= \}|\"| \|)", lambda m, g=grads[name]: g, line,
+            grad = grads[name].replace("\\", "\\\\")  # a replacement template's escape
+            line = re.sub(r"grad [^|}\"]*?(?= \}|\"| \|)", grad, line, count=1)
+        if name in unnamed:  # an empty first field: the name every view gives it (t1, x1)
+            line = re.sub(r'label="(\{ )? \|', rf'label="\g<1>{unnamed[name]} |', line,
                           count=1)
-        if name in unnamed:  # an empty first field: the name every view gives it
-            line = re.sub(r'label="(\{ )? \|', lambda m, n=unnamed[name]:
-                          f'label="{m.group(1) or ""}{n} |', line, count=1)
         drawing.body[i] = line
 
 _GROUP = re.compile(r'<g id="(node|edge)(\d+)" class="(?:node|edge)">\s*'

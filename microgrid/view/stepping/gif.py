@@ -175,7 +175,9 @@ def _texts(ops: list[dict[str, Any]], name: str, page: Any,
 def _ops(pen: Any, ops: list[dict[str, Any]], at: Any, fonts: _Fonts, stroke: str | None = None,
          width: int = 1, texts: dict[int, tuple[str, str | None, bool]] | None = None) -> None:
     """Paint Graphviz's xdot operations: polygons, ellipses, lines, curves and text."""
-    line, fill, size = "#000000", None, 14.0
+    line: str | None = "#000000"
+    fill: str | None = None
+    size = 14.0
     for i, op in enumerate(ops):
         kind = op["op"]
         if kind == "c":
