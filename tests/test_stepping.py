@@ -287,3 +287,27 @@ def test_a_node_no_gradient_reaches_reads_0(dot):
     ids = page_ids(page)
     assert [float(exact[ids[k]]) for k in ("w", "x")] == mg.grad(J, [w, x]) == [0.0, 0.0]
     assert page.frames[-1]["line"] == "dJ/dw = 0, dJ/dx = 0"
+
+
+def _every_op(x: Value, y: Value) -> dict[str, Value]:
+    """One small graph per op of the table, with a number operand on either side too."""
+    return {"add": x + y, "sub": 2 - x, "mul": x * 3, "div": x / y, "pow": x ** y,
+            "neg": -x, "exp": x.exp(), "log": x.log(), "sigmoid": x.sigmoid(),
+            "tanh": x.tanh(), "relu": x.relu(), "step": (x * y).step() + x}
+
+
+def test_every_op_steps_through_with_the_engines_grads(dot):
+    x, y = Value(1.5, label="x"), Value(0.5, label="y")
+    graphs = _every_op(x, y)
+    made = {v.op for J in graphs.values() for v in mg.topological_order(J) if v.op}
+    assert made == set(mg.OPS), "a new op needs a graph here"
+    for name, J in graphs.items():
+        page = mg.step_through(J)
+        ids = page_ids(page)
+        exact = final_grads(page)
+        for leaf in (x, y):
+            if leaf.label in ids:
+                assert float(exact[ids[leaf.label]]) == mg.grad(J, leaf), (name, leaf.label)
+        back = [f for f in page.frames if f["phase"] == "backward"]
+        assert len(back) == len(mg.backward_steps(J)), name
+        assert all(f["line"] for f in page.frames), name
