@@ -123,3 +123,14 @@ def test_grading_changes_nothing(course_graph):
     fresh = course_listing()[0]
     mg.compare_grads(fresh, {"a": 0})
     assert all(v.grad == 0.0 for v in mg.topological_order(fresh))
+
+
+def test_chinese_labels_line_up_in_a_terminal():
+    w = Value(2.0, label="权重")
+    L = (w * w).log()
+    L.label = "损失"
+    assert str(mg.compare_grads(L, {"权重": 1, "损失": 1})).splitlines() == [
+        "node  yours  microgrid  ok",
+        "权重  1      1          ✓",
+        "损失  1      1          ✓",
+    ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -117,8 +118,9 @@ class GradReport:
         table = [("node", "yours", "microgrid", "ok")]
         table += [(r.name, _num(r.yours), _num(r.microgrid), "✓" if r.ok else "✗")
                   for r in self.rows]
-        widths = [max(len(t[i]) for t in table) for i in range(4)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip() for t in table]
+        widths = [max(_width(t[i]) for t in table) for i in range(4)]
+        lines = ["  ".join(c + " " * (w - _width(c)) for c, w in zip(t, widths)).rstrip()
+                 for t in table]
         if self.why:
             lines.append("")
             lines += [f"✗ {name}: {line}" for name, line in self.why.items()]
@@ -151,3 +153,8 @@ def _close(yours: float, engine: float, tol: float) -> bool:
 
 def _num(x: float) -> str:
     return f"{x:.10g}"
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese labels (损失) take two per character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
