@@ -51,6 +51,17 @@ def test_the_course_listing_and_its_slip():
     assert "✗ b: b is used 2 times" in str(report)
 
 
+def test_keys_may_be_the_course_names_of_gradients():
+    J, a, b, c = course_listing()
+    report = mg.compare_grads(J, {"da": 4, "dJ/db": 2, "c": 2, "dt1": 2})
+    assert [r.name for r in report.rows] == ["a", "b", "c", "t1"] and report.wrong == ["b"]
+    d = Value(1.0, label="d")
+    K = d * 3  # a label that starts with d is itself first
+    assert mg.compare_grads(K, {"d": 3}).ok
+    with pytest.raises(ValueError, match="no node labelled 'dq' in the graph of J"):
+        mg.compare_grads(J, {"dq": 1})
+
+
 def test_keys_may_be_values_and_the_tolerance_is_relative_past_one():
     J, a, b, c = course_listing()
     assert mg.compare_grads(J, {a: 4.0000001, b: 4, c: np.float64(2)}).ok

@@ -33,7 +33,10 @@ TOL = 1e-6
 
 
 def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> GradReport:
-    """Your d root/d node for each key of ``yours`` (labels, or Values) against the engine's.
+    """Your d root/d node for each key of ``yours`` against the engine's.
+
+    Keys are labels (``"b"``), the course's names for gradients (``"db"`` or ``"dJ/db"``), the
+    names the views give unlabelled nodes (``"t1"``), or Values.
 
     A row is ✓ when ``|yours − microgrid| <= tol · max(1, |microgrid|)`` (an absolute tolerance
     near zero, a relative one for large gradients); inf matches the same inf and nan matches
@@ -56,7 +59,8 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
     order = topological_order(root)
     names = node_names(order)
-    nodes = find_nodes(list(yours), order, names, root, "compare_grads", what="keys")
+    nodes = find_nodes(list(yours), order, names, root, "compare_grads", what="keys",
+                       derivatives=True)
     mine = []
     for key, node in zip(yours, nodes):
         value = yours[key]
