@@ -51,6 +51,17 @@ def test_the_course_listing_and_its_slip():
     assert "✗ b: b is used 2 times" in str(report)
 
 
+def test_keys_may_be_the_course_names_of_gradients():
+    J, a, b, c = course_listing()
+    report = mg.compare_grads(J, {"da": 4, "dJ/db": 2, "c": 2, "dt1": 2})
+    assert [r.name for r in report.rows] == ["a", "b", "c", "t1"] and report.wrong == ["b"]
+    d = Value(1.0, label="d")
+    K = d * 3  # a label that starts with d is itself first
+    assert mg.compare_grads(K, {"d": 3}).ok
+    with pytest.raises(ValueError, match="no node labelled 'dq' in the graph of J"):
+        mg.compare_grads(J, {"dq": 1})
+
+
 def test_keys_may_be_values_and_the_tolerance_is_relative_past_one():
     J, a, b, c = course_listing()
     assert mg.compare_grads(J, {a: 4.0000001, b: 4, c: np.float64(2)}).ok
@@ -123,3 +134,14 @@ def test_grading_changes_nothing(course_graph):
     fresh = course_listing()[0]
     mg.compare_grads(fresh, {"a": 0})
     assert all(v.grad == 0.0 for v in mg.topological_order(fresh))
+
+
+def test_chinese_labels_line_up_in_a_terminal():
+    w = Value(2.0, label="权重")
+    L = (w * w).log()
+    L.label = "损失"
+    assert str(mg.compare_grads(L, {"权重": 1, "损失": 1})).splitlines() == [
+        "node  yours  microgrid  ok",
+        "权重  1      1          ✓",
+        "损失  1      1          ✓",
+    ]

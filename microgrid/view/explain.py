@@ -173,11 +173,13 @@ def num(x: float) -> str:
 
 
 def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str], root: Value,
-               who: str, what: str = "nodes") -> list[Value]:
+               who: str, what: str = "nodes", derivatives: bool = False) -> list[Value]:
     """The Values that ``keys`` name: Values of the graph, labels, or the views' names (t1).
 
-    A label used by two nodes, a label nobody has, a Value from another graph or a key of
-    another type is a one-line ``ValueError``/``TypeError`` naming it.
+    With ``derivatives``, a key that names no node but does once ``d`` or ``dJ/d`` is taken
+    off (``"db"``, ``"dJ/db"``: how the course writes a gradient) means that node. A label used
+    by two nodes, a label nobody has, a Value from another graph or a key of another type is a
+    one-line ``ValueError``/``TypeError`` naming it.
     """
     if isinstance(keys, (str, Value)):
         keys = [keys]
@@ -187,6 +189,15 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
         if v.label:
             by_label.setdefault(v.label, []).append(v)
     by_name = {n: v for v, n in names.items()}
+
+    def lookup(text: str) -> Value | None:
+        same = by_label.get(text, [])
+        if len(same) > 1:
+            others = ", ".join(names[v] for v in same)
+            raise ValueError(f"{who}(): the label {text!r} is used by {len(same)} nodes "
+                             f"({others}); key them by the Value itself")
+        return same[0] if same else by_name.get(text)
+
     found = []
     for key in keys:
         if type(key) is Value:
@@ -194,21 +205,20 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
                 raise ValueError(f"{who}(): {key!r} is not in the graph of {names[root]}")
             found.append(key)
         elif type(key) is str:
-            same = by_label.get(key, [])
-            if len(same) > 1:
-                others = ", ".join(names[v] for v in same)
-                raise ValueError(f"{who}(): the label {key!r} is used by {len(same)} nodes "
-                                 f"({others}); key them by the Value itself")
-            if same:
-                found.append(same[0])
-            elif key in by_name:
-                found.append(by_name[key])
-            else:
+            node = lookup(key)
+            if node is None and derivatives:
+                for prefix in (f"d{names[root]}/d", "d"):
+                    if key.startswith(prefix) and len(key) > len(prefix):
+                        node = lookup(key[len(prefix):])
+                        if node is not None:
+                            break
+            if node is None:
                 labels = [names[v] for v in order if v.label]
                 shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else "")
                 raise ValueError(f"{who}(): no node labelled {key!r} in the graph of "
                                  f"{names[root]}" + (f"; its labels are {shown}" if labels
                                                      else "; label the Values or pass them"))
+            found.append(node)
         else:
             raise TypeError(f"{who}(): {what} are labels (str) or Values, not "
                             f"{type(key).__name__} ({key!r:.40})")

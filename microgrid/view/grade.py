@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,7 +33,10 @@ TOL = 1e-6
 
 
 def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> GradReport:
-    """Your d root/d node for each key of ``yours`` (labels, or Values) against the engine's.
+    """Your d root/d node for each key of ``yours`` against the engine's.
+
+    Keys are labels (``"b"``), the course's names for gradients (``"db"`` or ``"dJ/db"``), the
+    names the views give unlabelled nodes (``"t1"``), or Values.
 
     A row is ✓ when ``|yours − microgrid| <= tol · max(1, |microgrid|)`` (an absolute tolerance
     near zero, a relative one for large gradients); inf matches the same inf and nan matches
@@ -55,7 +59,8 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
     order = topological_order(root)
     names = node_names(order)
-    nodes = find_nodes(list(yours), order, names, root, "compare_grads", what="keys")
+    nodes = find_nodes(list(yours), order, names, root, "compare_grads", what="keys",
+                       derivatives=True)
     mine = []
     for key, node in zip(yours, nodes):
         value = yours[key]
@@ -117,8 +122,9 @@ class GradReport:
         table = [("node", "yours", "microgrid", "ok")]
         table += [(r.name, _num(r.yours), _num(r.microgrid), "✓" if r.ok else "✗")
                   for r in self.rows]
-        widths = [max(len(t[i]) for t in table) for i in range(4)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(t, widths)).rstrip() for t in table]
+        widths = [max(_width(t[i]) for t in table) for i in range(4)]
+        lines = ["  ".join(c + " " * (w - _width(c)) for c, w in zip(t, widths)).rstrip()
+                 for t in table]
         if self.why:
             lines.append("")
             lines += [f"✗ {name}: {line}" for name, line in self.why.items()]
@@ -151,3 +157,8 @@ def _close(yours: float, engine: float, tol: float) -> bool:
 
 def _num(x: float) -> str:
     return f"{x:.10g}"
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese labels (损失) take two per character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
