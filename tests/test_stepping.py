@@ -6,6 +6,7 @@ Every number a frame shows must be the engine's: the backward frames are checked
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -201,12 +202,8 @@ def test_repr_says_what_it_is_and_how_to_save(dot):
 
 
 def test_gif_has_one_image_per_frame(dot, tmp_path):
-    try:
-        from PIL import Image
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("Pillow is missing in CI: python -m pip install -e '.[gif]'")
-        pytest.skip("the GIF needs Pillow: python -m pip install -e '.[gif]'")
+    _need_pillow()
+    from PIL import Image
     J, _ = course()
     page = mg.step_through(J)
     path = tmp_path / "backprop.gif"
@@ -311,3 +308,21 @@ def test_every_op_steps_through_with_the_engines_grads(dot):
         back = [f for f in page.frames if f["phase"] == "backward"]
         assert len(back) == len(mg.backward_steps(J)), name
         assert all(f["line"] for f in page.frames), name
+
+
+def test_cli_step_writes_a_gif(dot, tmp_path):
+    _need_pillow()
+    out = tmp_path / "backprop.gif"
+    run = subprocess.run([sys.executable, "-m", "microgrid", "step", "sigmoid(w*x+b)", "w=0.5",
+                          "x=2", "b=-1", "-o", str(out)], capture_output=True, text=True,
+                         cwd=ROOT, env={**_env(), "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stderr
+    assert out.read_bytes()[:6] == b"GIF89a"
+
+
+def _need_pillow() -> None:
+    """Pillow paints the GIF: CI installs it (the gif extra), so there it must be present."""
+    if importlib.util.find_spec("PIL") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Pillow is missing in CI: python -m pip install -e '.[gif]'")
+        pytest.skip("the GIF needs Pillow: python -m pip install -e '.[gif]'")
