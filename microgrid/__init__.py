@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
 from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
+from .engine.steps import Step, backward_steps
 from .engine.value import Value, is_recording, no_grad
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr__ below
@@ -31,6 +32,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from . import view as view
     from .static.trace import TracedFunction, trace
     from .view.draw import GraphvizNotFound, draw
+    from .view.explain import explain
+    from .view.grade import compare_grads
+    from .view.stepping import StepThrough, step_through
 
 __version__ = "0.1.0"
 
@@ -40,6 +44,10 @@ _LAZY = {
     "TracedFunction": "static.trace",
     "draw": "view.draw",
     "GraphvizNotFound": "view.draw",
+    "step_through": "view.stepping",
+    "StepThrough": "view.stepping",
+    "explain": "view.explain",
+    "compare_grads": "view.grade",
 }
 _SUBMODULES = ("datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli")
 
@@ -64,9 +72,13 @@ __all__ = [
     "OPS",
     "GradcheckError",
     "GraphvizNotFound",
+    "Step",
     "Value",
+    "backward_steps",
+    "compare_grads",
     "draw",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "is_recording",
@@ -74,6 +86,8 @@ __all__ = [
     "no_grad",
     "relu",
     "sigmoid",
+    "step_through",
+    "StepThrough",
     "tanh",
     "topological_order",
     "trace",

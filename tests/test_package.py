@@ -17,6 +17,11 @@ ENGINE = {"microgrid", "microgrid.engine", "microgrid.engine.autograd",
           "microgrid.engine.gradcheck", "microgrid.engine.ops", "microgrid.engine.value"}
 
 
+def engine_only(modules):
+    return ENGINE <= modules and all(m == "microgrid" or m.startswith("microgrid.engine.")
+                                     or m == "microgrid.engine" for m in modules)
+
+
 def loaded_after(code):
     """The microgrid modules loaded after running ``code`` in a fresh interpreter."""
     script = (f"import sys\n{code}\n"
@@ -27,14 +32,15 @@ def loaded_after(code):
 
 
 def test_import_microgrid_loads_the_engine_alone():
-    assert loaded_after("import microgrid") == ENGINE
-    assert loaded_after("from microgrid import Value, grad, exp, no_grad, gradcheck") == ENGINE
+    assert engine_only(loaded_after("import microgrid"))
+    assert engine_only(loaded_after("from microgrid import Value, grad, exp, no_grad, gradcheck"))
 
 
 @pytest.mark.parametrize("name, module", [
     ("trace", "microgrid.static.trace"), ("TracedFunction", "microgrid.static.trace"),
     ("draw", "microgrid.view.draw"), ("GraphvizNotFound", "microgrid.view.draw"),
     ("nn", "microgrid.nn"), ("datasets", "microgrid.datasets"),
+    ("explain", "microgrid.view.explain"), ("step_through", "microgrid.view.stepping"),
 ])
 def test_the_rest_loads_on_first_use(name, module):
     loaded = loaded_after(f"import microgrid\nmicrogrid.{name}")
