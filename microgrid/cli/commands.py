@@ -68,9 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> _Parser:
     parser = _Parser(prog="microgrid", description="A scalar autodiff engine for learning how "
                      "neural networks are trained: differentiate and draw formulas.")
-    from .. import __version__
-
-    parser.add_argument("--version", action="version", version=f"microgrid {__version__}")
+    package = sys.modules[__name__.split(".")[0]]  # loaded before its command line, always
+    parser.add_argument("--version", action="version", version=f"microgrid {package.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                                 title="commands")
     functions = " ".join(FUNCTIONS)
