@@ -88,7 +88,10 @@ def test_op_array_forward_matches_float_forward(name):
     np = pytest.importorskip("numpy")
     op = OPS[name]
     pts = list(op_points(op)) + ([(0.0,), (math.inf,), (-math.inf,), (math.nan,)]
-                                 if op.arity == 1 else [(0.0, 0.0), (1.0, 0.0), (-8.0, 1 / 3)])
+                                 if op.arity == 1 else [(0.0, 0.0), (1.0, 0.0), (-8.0, 1 / 3),
+                                                        (-math.inf, 0.5), (-math.inf, 3.0),
+                                                        (-math.inf, 2.0), (-math.inf, -0.5),
+                                                        (math.inf, 0.5), (math.nan, 0.0)])
     cols = [np.array([p[i] for p in pts]) for i in range(op.arity)]
     with np.errstate(all="ignore"):
         got = op.array(np, *cols)

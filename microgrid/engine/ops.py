@@ -53,6 +53,15 @@ def _pow(x: float, y: float) -> float:
     return NAN if type(out) is complex else out  # (-8) ** (1/3) is nan, as in C's pow
 
 
+def _pow_array(np: Any, x: Any, y: Any) -> Any:
+    """``_pow`` on arrays: NumPy's power, except that (-inf) ** y is inf for a y > 0 that is
+    not an odd integer, as in C's pow and ``_pow`` (NumPy says nan there)."""
+    x = np.asarray(x, dtype=float)
+    out = np.power(x, y)
+    fix = np.isneginf(x) & (y > 0) & (np.mod(y, 2) != 1)
+    return np.where(fix, INF, out) if np.any(fix) else out
+
+
 def _exp(x: float) -> float:
     try:
         return math.exp(x)
@@ -177,7 +186,7 @@ POW = _op(
     grads=lambda x, y, out: (y * power(x, y - 1.0), out * log(x)),
     code="{x} ** {y}",
     rule=("{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"),
-    array=lambda np, x, y: np.power(np.asarray(x, dtype=float), y),
+    array=lambda np, x, y: _pow_array(np, x, y),
     torch="torch.pow({x}, {y})",
     jax="jnp.power({x}, {y})",
     symbol="^",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .codegen import array_namespace
+from .codegen import array_call_namespace, array_namespace
 
 # The generated code runs over the batch a block of rows at a time: its ~2 arrays per op then
 # stay in the processor's cache instead of streaming through memory, which measured ~2x faster
@@ -24,6 +24,7 @@ from .codegen import array_namespace
 CHUNK = 8192
 
 _NAMESPACE: dict[str, Any] | None = None
+_CALL_NAMESPACE: dict[str, Any] | None = None
 
 
 class Batch(NamedTuple):
@@ -79,9 +80,13 @@ def first_sample(tree: Any) -> Any:
     return float(tree)
 
 
-def namespace(np: Any) -> dict[str, Any]:
-    """What the generated code calls on arrays (made once)."""
-    global _NAMESPACE
+def namespace(np: Any, calls: bool = False) -> dict[str, Any]:
+    """What the generated code calls on arrays (made once); ``calls``: for the call form."""
+    global _NAMESPACE, _CALL_NAMESPACE
+    if calls:
+        if _CALL_NAMESPACE is None:
+            _CALL_NAMESPACE = array_call_namespace(np)
+        return _CALL_NAMESPACE
     if _NAMESPACE is None:
         _NAMESPACE = array_namespace(np)
     return _NAMESPACE

@@ -76,6 +76,15 @@ def call_namespace() -> dict[str, Any]:
     return ns
 
 
+def array_call_namespace(np: Any) -> dict[str, Any]:
+    """Names for the call form on NumPy arrays: every op by its name, as ``op.array``. Used
+    for code with a power, whose ``**`` on arrays would be NumPy's, not the op's (which gives
+    (-inf) ** 0.5 = inf, as on floats, where NumPy gives nan)."""
+    ns: dict[str, Any] = {"__builtins__": {}, "inf": np.inf, "nan": np.nan}
+    ns.update((name, functools.partial(op.array, np)) for name, op in OPS.items())
+    return ns
+
+
 def array_namespace(np: Any) -> dict[str, Any]:
     """Names for the readable code on NumPy arrays: each template's function is ``op.array``."""
     ns: dict[str, Any] = {"__builtins__": {}, "inf": np.inf, "nan": np.nan}

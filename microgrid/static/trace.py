@@ -389,11 +389,13 @@ class _Graph:
         return fn(*values)
 
     def array_function(self, np: Any, full: bool) -> Callable[..., Any]:
-        """The readable code, compiled to run on arrays."""
+        """The readable code, compiled to run on arrays; the call form if it has a power,
+        whose ``**`` would be NumPy's rather than the op's."""
         fn = self._arrays[full]
         if fn is None:
             code = self.full if full else self.forward
-            fn = self._arrays[full] = code.compile(batches.namespace(np))
+            calls = code.has_power
+            fn = self._arrays[full] = code.compile(batches.namespace(np, calls), calls=calls)
         return fn
 
 
