@@ -317,3 +317,17 @@ def test_import_microgrid_does_not_import_graphviz():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_traced_graph_shares_the_nodes_its_code_computes_once():
+    def loss(w1, w2, b, x1, x2, y):
+        a = mg.sigmoid(w1 * x1 + w2 * x2 + b)
+        return -(y * mg.log(a) + (1 - y) * mg.log(1 - a))
+
+    f = mg.trace(loss, wrt=["w1", "w2", "b"])
+    before = f.value_and_grad(0.1, -0.3, 0.2, 2.0, 1.5, 1.0)
+    assert "t1 = 1 - a" in f.source  # used by the loss and by σ's derivative
+    labels = [v.label for v in mg.view.draw._collect(f.graph_roots(), 2000) if v.label]
+    assert labels.count("t1") == 1
+    assert len(labels) == len(set(labels))
+    assert f.value_and_grad(0.1, -0.3, 0.2, 2.0, 1.5, 1.0) == before
