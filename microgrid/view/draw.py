@@ -31,6 +31,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from ..engine.autograd import topological_order
 from ..engine.value import Value
 from .fonts import FONTNAME, check_labels
 from .groups import GROUPS, Group, find_groups
@@ -126,7 +127,8 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     check_labels(v.label for v in nodes)
 
     ids = {v: f"v{i}" for i, v in enumerate(nodes)}
-    order = _inputs_first(nodes)
+    # inputs first, in the engine's own order, so names match every other view's (t1 is t1)
+    order = list(dict.fromkeys(v for r in roots for v in topological_order(r)))
     names = node_names(order)
     groups = find_groups(order, group, roots) if group is not None else {}
     plan = _Plan()
@@ -360,30 +362,6 @@ class _GradShade:
 def _power(e: int) -> str:
     """10^e as a short number: 1, 0.01, 1e-05."""
     return _num(10.0**e).translate(_HTML_SPECIAL)
-
-
-def _inputs_first(nodes: list[Value]) -> list[Value]:
-    """``nodes`` (closed under inputs) in topological order, inputs before results; a loop."""
-    inside = set(nodes)
-    done: set[Value] = set()
-    order: list[Value] = []
-    for start in reversed(nodes):
-        if start in done:
-            continue
-        stack: list[tuple[Value, bool]] = [(start, False)]
-        while stack:
-            v, expanded = stack.pop()
-            if expanded:
-                order.append(v)
-                continue
-            if v in done:
-                continue
-            done.add(v)
-            stack.append((v, True))
-            for x in reversed(v.inputs):
-                if type(x) is Value and x in inside and x not in done:
-                    stack.append((x, False))
-    return order
 
 
 def save(graph: Any, path: str | os.PathLike[str], fmt: str | None = None) -> None:

@@ -41,7 +41,7 @@ def check_labels(texts: Iterable[str]) -> list[str]:
     ASCII is taken for granted; every other character is asked about once per process.
     """
     global _warned
-    wanted = sorted({c for t in texts for c in t if ord(c) > 0x7E and not c.isspace()})
+    wanted = list(dict.fromkeys(c for t in texts for c in t if ord(c) > 0x7E and not c.isspace()))
     unknown = [c for c in wanted if c not in _checked]
     if unknown:
         if not _has_fontconfig():

@@ -78,6 +78,12 @@ def find_groups(order: list[Value], kind: str, roots: list[Value] | None = None
         g = _group_of(v, found, role)
         if g is not None:
             _join(found, v, g)
+    # a parameter also read outside its neuron (a weight penalty) is drawn outside the box
+    for v in order:
+        for x in v.inputs:
+            if type(x) is Value and x._op is None and x in found and found.get(v) is not found[x]:
+                found[x].members.remove(x)
+                del found[x]
     # a box's output: the member read by something outside it (or drawn as an output)
     readers: dict[Group, set[Value]] = {}
     for v in order:
