@@ -173,13 +173,30 @@ def test_draw_writes_the_dot_text(tmp_path, capsys):
     target = tmp_path / "graph.dot"
     assert main(["draw", "3*(a+b*c)", "a=5", "b=3", "c=2", "-o", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
-    for record in ["{ a | data 5 | grad 3 }", "{ b | data 3 | grad 6 }",
-                   "{ c | data 2 | grad 9 }", "{ 3*(a+b*c) | data 33 | grad 1 }"]:
+    for record in ["a | data 5 | grad 3", "b | data 3 | grad 6",
+                   "c | data 2 | grad 9", "3*(a+b*c) | data 33 | grad 1"]:
         assert record in text
     assert main(["draw", "a*b", "a=5", "b=3", "--no-grad", "--rankdir", "TB",
                  "-o", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
     assert "grad" not in text and "rankdir=TB" in text
+
+
+def test_draw_local_derivatives_grad_colours_and_max_nodes(tmp_path, capsys):
+    target = tmp_path / "graph.dot"
+    assert main(["draw", "3*(a+b*c)", "a=5", "b=3", "c=2", "--local", "--color", "grad",
+                 "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert "∂u/∂b = 2" not in text  # unlabelled inner nodes are t1, t2 ...
+    assert "/∂b = 2" in text and "/∂a = 1" in text and "|grad|" in text
+    big = "+".join(["(" + "+".join(["a*b"] * 40) + ")"] * 30)  # 2,401 Values
+    capsys.readouterr()
+    assert main(["draw", big, "a=1", "b=2", "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "2,401 Values" in err and "raise --max-nodes" in err and len(err.splitlines()) == 1
+    assert main(["draw", big, "a=1", "b=2", "--max-nodes", "3000", "-o", str(target)]) == 0
+    assert main(["draw", "a", "a=1", "--local", "-o", str(target)]) == 2
+    assert "no operation" in capsys.readouterr().err
 
 
 # --- through a subprocess ----------------------------------------------------------------
