@@ -373,10 +373,12 @@ def test_demo_with_dot_saves_pngs_and_trains(dot, tmp_path):
     r = cli("demo", "--out", str(folder), "--epochs", "2")
     assert r.returncode == 0, r.stderr
     check_demo_text(r.stdout)
-    for name in ("computation_graph.png", "logistic_regression.png"):
+    for name in ("computation_graph.png", "local_derivatives.png", "logistic_regression.png"):
         data = (folder / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 2000
         assert f"wrote {folder / name}" in r.stdout
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width <= 3.6 * height and width <= 1280  # fits a screen, text at full size
     assert "2/2" in r.stderr  # the progress bar ran to the end
     assert "Traceback" not in r.stderr
 
@@ -387,6 +389,7 @@ def test_demo_without_dot_writes_dot_files_and_says_how_to_install(no_dot, tmp_p
     check_demo_text(r.stdout)
     folder = tmp_path / "microgrid-demo"  # the default folder, in the current directory
     assert sorted(p.name for p in folder.iterdir()) == ["computation_graph.dot",
+                                                        "local_derivatives.dot",
                                                         "logistic_regression.dot"]
     assert "data 33" in (folder / "computation_graph.dot").read_text(encoding="utf-8")
     notes = [line for line in r.stdout.splitlines() if "apt install graphviz" in line]

@@ -216,7 +216,9 @@ def _demo(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     J = _demo_graph()
     L = _demo_logistic()
-    _demo_pictures(folder, {"computation_graph": J, "logistic_regression": L})
+    _demo_pictures(folder, {"computation_graph": (J, {}),
+                            "local_derivatives": (J, {"show_local": True}),
+                            "logistic_regression": (L, {})})
     _demo_training(DEMO_EPOCHS if args.epochs is None else args.epochs)
     return 0
 
@@ -285,13 +287,13 @@ def _demo_logistic() -> Value:
     return L
 
 
-def _demo_pictures(folder: Any, graphs: dict[str, Value]) -> None:
+def _demo_pictures(folder: Any, graphs: dict[str, tuple[Value, dict[str, Any]]]) -> None:
     from ..view.draw import INSTALL_HINT, GraphvizNotFound, draw
 
-    _title(f"3. Pictures of both graphs, in {folder}/")
+    _title(f"3. Pictures of both graphs (and J's local derivatives on its edges), in {folder}/")
     missing = False
-    for name, root in graphs.items():
-        graph = draw(root)
+    for name, (root, options) in graphs.items():
+        graph = draw(root, **options)
         target = folder / f"{name}.png"
         try:
             target.write_bytes(graph.pipe(format="png"))
