@@ -353,3 +353,19 @@ def test_op_symbols_in_svg_for_operand_order(dot):
     for text in (f"a {OPS['sub'].symbol} b", f"b {OPS['div'].symbol} a",
                  f"a {OPS['pow'].symbol} b"):
         assert f">{text}<" in svg
+
+
+def test_the_readme_picture_is_current(dot, course_graph):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "](docs/course_graph.svg)" in readme
+    committed = (root / "docs" / "course_graph.svg").read_text(encoding="utf-8")
+    fresh = draw(course_graph(), show_local=True).pipe(format="svg").decode()
+
+    def texts(svg):
+        return sorted(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+
+    assert texts(committed) == texts(fresh)  # regenerate: see this test's drawing
+    assert "∂u/∂b = 2" in texts(committed)
