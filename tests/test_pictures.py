@@ -77,12 +77,23 @@ def logistic_sample():
 def cjk_font():
     """The families that have 损失, for tests of Chinese labels: a failure in CI (which installs
     fonts-noto-cjk), a skip elsewhere with how to install one."""
+    _need_fontconfig()
     found = fonts.fonts_for("损失")
     if not found:
         if os.environ.get("CI"):
             pytest.fail(f"no font has Chinese characters in CI; {CJK_INSTALL}")
         pytest.skip(f"Chinese labels need a CJK font; {CJK_INSTALL}")
     return found
+
+
+def _need_fontconfig():
+    """fontconfig's fc-list answers which fonts have which characters: there with Graphviz on
+    Linux, so a failure in CI and a skip elsewhere."""
+    if not fonts._has_fontconfig():
+        message = "asking about fonts needs fontconfig's fc-list: apt install fontconfig"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 # --- layout --------------------------------------------------------------------------------
@@ -309,8 +320,7 @@ def test_chinese_labels_find_their_glyphs_and_render(dot, cjk_font, tmp_path):
 
 
 def test_a_missing_font_is_one_warning_naming_the_package(tmp_path):
-    if not fonts._has_fontconfig():
-        pytest.skip("needs fontconfig's fc-list to ask about fonts")
+    _need_fontconfig()
     conf = tmp_path / "fonts.conf"
     conf.write_text('<?xml version="1.0"?><fontconfig><dir>' + str(tmp_path) +
                     "</dir><cachedir>" + str(tmp_path / "cache") + "</cachedir></fontconfig>")
