@@ -278,6 +278,8 @@ def test_bad_picture_options_are_one_line_each(course_graph):
         with pytest.raises(error, match=re.escape(message)) as e:
             draw(J, **kwargs)
         assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="found no neuron in this graph"):
+        draw(J, group="neuron")  # nothing labelled like a neuron: said, not silently ignored
     with pytest.raises(ValueError, match="no op: there is no edge to label"):
         draw(Value(1.0, label="a"), show_local=True)
     v = Value(1.0)

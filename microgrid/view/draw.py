@@ -131,6 +131,10 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     order = list(dict.fromkeys(v for r in roots for v in topological_order(r)))
     names = node_names(order)
     groups = find_groups(order, group, roots) if group is not None else {}
+    if group is not None and not groups:
+        raise ValueError(f"group={group!r} found no neuron in this graph: a neuron's parameters "
+                         "are labelled LAYER.NEURON.w1 ... LAYER.NEURON.b, as microgrid.nn.MLP "
+                         "labels them; draw without group= to see the whole graph")
     plan = _Plan()
     shade = _GradShade([v.grad for v in nodes]) if color == "grad" else None
     is_root = set(roots)
