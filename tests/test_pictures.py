@@ -237,7 +237,9 @@ def test_group_neuron_draws_an_mlp_as_five_neuron_boxes():
     into_out = re.findall(r"^\t(g\d) -> (g\d)$", g.source, flags=re.M)
     assert len(into_out) == 4
     assert "L | data" in g.source and "L2.n1 − 1" in g.source
+    assert g.node_ids[out] == next(n for n, b in boxes.items() if b.startswith("L2.n1"))
     full = draw(loss)  # the full graph stays available
+    assert full.node_ids[out] in nodes(full.source) and full.node_ids[loss] == "v0"
     assert len(records(full.source)) == full.values == len(mg.topological_order(loss)) > 40
 
 

@@ -197,6 +197,8 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
                    "height": "0", "width": "0"},
         edge_attr={"fontname": FONTNAME, "fontsize": "10", "arrowsize": "0.7"})
     graph.values = len(nodes)
+    # each Value's DOT name (its group's box when grouped), the <title> of its group in the SVG
+    graph.node_ids = {v: drawn(v) for v in nodes}
     for kind, name, what, fill, bold in plan.nodes:
         if kind == "record":
             label = " | ".join(_escape(f) for f in what)
@@ -464,6 +466,7 @@ def _digraph_class() -> Any:
         """A ``graphviz.Digraph`` whose rendering says how to install a missing ``dot``."""
 
         values = 0  # how many Values it shows
+        node_ids: dict[Value, str] = {}  # Value -> the DOT node that shows it
 
         def __repr__(self) -> str:  # stable text beside the picture in a saved notebook
             return f"<drawing of {self.values} Values: .source holds the DOT>"
