@@ -385,3 +385,19 @@ def test_the_readme_picture_is_current(dot, course_graph):
 
     assert texts(committed) == texts(fresh)  # regenerate: see this test's drawing
     assert "∂u/∂b = 2" in texts(committed)
+
+
+def test_hostile_names_in_op_labels_and_edge_labels_show_as_typed(dot, capfd):
+    from test_draw import HOSTILE_LABELS, svg_texts
+
+    for label in HOSTILE_LABELS:
+        if "\t" in label or "\x00" in label:
+            continue
+        a, b = Value(1.0, label=label), Value(2.0, label="b")
+        out = a - b
+        out.backward()
+        texts = svg_texts(draw(out, show_local=True).pipe(format="svg").decode())
+        name = label.replace("\n", " ")
+        assert f"{name} − b".strip() in [t.strip() for t in texts if t], label
+        assert f"∂t1/∂{name} = 1".strip() in [t.strip() for t in texts if t], label
+    assert "syntax error" not in capfd.readouterr().err.lower()
