@@ -136,7 +136,9 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
                          "are labelled LAYER.NEURON.w1 ... LAYER.NEURON.b, as microgrid.nn.MLP "
                          "labels them; draw without group= to see the whole graph")
     plan = _Plan()
-    shade = _GradShade([v.grad for v in nodes]) if color == "grad" else None
+    shown = [v for v in nodes if v not in groups]  # the legend spans what the picture shows
+    shown += [g.output for g in set(groups.values()) if g.output is not None]
+    shade = _GradShade([v.grad for v in shown]) if color == "grad" else None
     is_root = set(roots)
     boxes: dict[Group, str] = {}
     for g in dict.fromkeys(groups.values()):
