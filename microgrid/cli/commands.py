@@ -5,6 +5,8 @@
     microgrid grad "3*(a+b*c)" a=5 b=3 c=2          # the value and each variable's gradient
     microgrid grad "log(a)" a=-1 --json             # the same as JSON
     microgrid draw "3*(a+b*c)" a=5 b=3 c=2 -o graph.png
+    microgrid explain "3*(a+b*c)" a=5 b=3 c=2       # the chain rule, node by node
+    microgrid step "3*(a+b*c)" a=5 b=3 c=2 -o backprop.html   # forward and backward, step by step
     microgrid demo                                  # the course from J = 3(a+bc) to training
 
 Formulas are read by ``microgrid.expr`` (a whitelist, never ``eval``). Anything wrong with the
@@ -95,6 +97,20 @@ def _parser() -> _Parser:
                    help="refuse graphs of more than N values (default 2000)")
     p.set_defaults(run=_draw, prog="microgrid draw")
 
+    p = sub.add_parser("explain", help="print the chain rule worked out for every node",
+                       description="Print the backward pass in the course's notation: for "
+                       "each node, d(output)/d(node) as upstream gradient times local "
+                       "derivative, with symbols, then numbers.")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("--nodes", metavar="NAMES", default=None,
+                   help="only these nodes, comma-separated (e.g. a,b or t1)")
+    p.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
+                   help="plain text (default), or Markdown/LaTeX math for an answer key")
+    p.add_argument("--max-nodes", type=_positive_int, default=None, metavar="N",
+                   help="refuse graphs of more Values than this (default 200) unless --nodes")
+    p.set_defaults(run=_explain, prog="microgrid explain")
+
     p = sub.add_parser("demo", help="walk the course end to end: computation graph, logistic "
                        "regression by hand and by autograd, pictures, training on real data",
                        description="The course end to end, printed and drawn.")
@@ -103,6 +119,17 @@ def _parser() -> _Parser:
     p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                    help="epochs of training on the breast cancer data")
     p.set_defaults(run=_demo, prog="microgrid demo")
+
+    p = sub.add_parser("step", help="write a page that steps through the forward and backward "
+                       "pass of a formula", description="Write one self-contained page (.html) "
+                       "that steps through the formula's forward pass, then its backward pass "
+                       "one contribution at a time; or an animated GIF of the same steps (.gif, "
+                       "needs Pillow).")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the page to write (.html), or an animated GIF (.gif)")
+    p.set_defaults(run=_step, prog="microgrid step")
     return parser
 
 
@@ -201,6 +228,34 @@ def _draw(args: argparse.Namespace) -> int:
         raise UsageError(str(e).replace("max_nodes=", "--max-nodes ")
                          .replace("raise max_nodes", "raise --max-nodes")) from None
     print(f"wrote {args.output}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from ..engine.autograd import topological_order
+    from ..view.explain import MAX_NODES, explain
+
+    out, leaves = _evaluate(args)
+    if type(out) is not Value or out._op is None:
+        raise UsageError("the formula is a number or a single variable: there is no chain "
+                         "rule to show; give a formula such as '3*(a+b*c)'")
+    out.label = "J" if "J" not in leaves else "out"  # the course's name for the output
+    nodes = None
+    if args.nodes is not None:
+        nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
+        if not nodes:
+            raise UsageError("--nodes needs names, e.g. --nodes a,b")
+    limit = MAX_NODES if args.max_nodes is None else args.max_nodes
+    size = len(topological_order(out))
+    if nodes is None and size > limit:
+        raise UsageError(f"the graph has {size:,} Values, more than --max-nodes {limit:,}; "
+                         "explain chosen nodes with --nodes a,b, or raise --max-nodes")
+    try:
+        text = explain(out, nodes, max_nodes=max(limit, size))
+    except ValueError as e:  # a name in --nodes that the formula has not
+        raise UsageError(str(e).removeprefix("explain(): ")) from None
+    print({"text": str, "markdown": type(text).to_markdown,
+           "latex": type(text).to_latex}[args.format](text))
     return 0
 
 
@@ -331,6 +386,35 @@ def _demo_training(epochs: int) -> None:
     print(f"mean loss: first epoch {history.epoch_loss[0]:.4f}, last {history.epoch_loss[-1]:.4f}")
     print(f"train accuracy {accuracy(model, Z_train, y_train):.1%}")
     print(f"test accuracy  {accuracy(model, Z_test, y_test):.1%}")
+
+
+# --- microgrid step --------------------------------------------------------------------------
+
+
+def _step(args: argparse.Namespace) -> int:
+    from ..view.stepping import step_through
+
+    ext = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+    if ext not in ("html", "htm", "gif"):  # a bad extension is reported before any work
+        raise UsageError(f"cannot tell the format of {_short(args.output)}: "
+                         "use a file name ending in .html or .gif")
+    out, leaves = _evaluate(args)
+    if type(out) is not Value:
+        raise UsageError("the formula has no variable, so there is no graph to step through: "
+                         "give one, e.g. '3*(a+b*c)' a=5 b=3 c=2")
+    if out._op is None:
+        raise UsageError(f"the formula is just the variable {out.label}: there is no op to step "
+                         f"through; write an expression such as '3*{out.label}'")
+    # the course's name for the output, so the page reads dJ/da; the formula is its title
+    name = "J"
+    while name in leaves:
+        name += "'"
+    out.label = name
+    page = step_through(out)
+    page.title = f"{out.label} = {args.expression.strip()}"
+    page.save(args.output)
+    print(f"wrote {args.output}: {len(page) - 1} steps, forward then backward")
+    return 0
 
 
 # --- helpers ---------------------------------------------------------------------------------

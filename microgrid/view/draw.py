@@ -179,8 +179,6 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
             continue
         op_name = name + "op"
         plan.op(op_name, _op_label(v, names))
-        # hovering over an op in the SVG names its operands, in order (the op table's words)
-        plan.tooltips[op_name] = f"{op.name}({', '.join(op.operands)})"
         local = _local_derivatives(v) if show_local else None
         for i, x in enumerate(v.inputs):
             if type(x) is not Value:
@@ -214,8 +212,7 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
                        fillcolor=fill, **attrs)
         else:  # an op: ordering=in keeps the inputs' edges in order
             graph.node(name, graphviz.nohtml(_escape_plain(what)), shape="ellipse",
-                       style="filled", fillcolor=OP_COLOR, fontsize="11", ordering="in",
-                       tooltip=plan.tooltips.get(name, ""))
+                       style="filled", fillcolor=OP_COLOR, fontsize="11", ordering="in")
     for src, dst, label in plan.edges:
         if label:
             graph.edge(src, dst, graphviz.nohtml(_escape_plain(label)), fontcolor=LOCAL_COLOR)
@@ -257,7 +254,6 @@ class _Plan:
         self.nodes: list[tuple[str, str, Any, str, bool]] = []
         self.edges: list[tuple[str, str, str]] = []
         self._seen: set[tuple[str, str]] = set()
-        self.tooltips: dict[str, str] = {}
 
     def record(self, name: str, fields: list[str], fill: str, bold: bool) -> None:
         self.nodes.append(("record", name, fields, fill, bold))
