@@ -16,8 +16,9 @@ from typing import Any
 
 from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
-from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
-from .engine.value import Value, is_recording, no_grad
+from .engine.gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
+from .engine.ops import OPS, exp, log, relu, sigmoid, stop_gradient, tanh
+from .engine.value import Value
 from .static.trace import TracedFunction, trace
 from .view.draw import GraphvizNotFound, draw
 
@@ -48,14 +49,18 @@ __all__ = [
     "GraphvizNotFound",
     "Value",
     "draw",
+    "enable_grad",
     "exp",
     "grad",
     "gradcheck",
+    "is_grad_enabled",
     "is_recording",
     "log",
     "no_grad",
     "relu",
+    "set_grad_enabled",
     "sigmoid",
+    "stop_gradient",
     "tanh",
     "topological_order",
     "trace",

@@ -8,8 +8,10 @@ PyTorch's ``Tensor.backward`` reaches its autograd package.
 
 from .autograd import grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
-from .ops import OPS, Op
-from .value import Value, is_recording, no_grad
+from .gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
+from .ops import OPS, Op, stop_gradient
+from .value import Value
 
-__all__ = ["OPS", "GradcheckError", "Op", "Value", "grad", "gradcheck", "is_recording",
-           "no_grad", "topological_order"]
+__all__ = ["OPS", "GradcheckError", "Op", "Value", "enable_grad", "grad", "gradcheck",
+           "is_grad_enabled", "is_recording", "no_grad", "set_grad_enabled", "stop_gradient",
+           "topological_order"]
