@@ -129,8 +129,25 @@ def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
             x._adj -= g
         elif kind == ZERO:
             continue
-        elif kind == MASKED:
-            _masked(op, node, x, y, g)
+        elif kind == MASKED:  # the rule, but no contribution where the op's mask holds
+            masks = op.masks
+            if y is None:
+                mx = masks[0]
+                if mx is None or not mx(x.data):
+                    x._adj += op.grads(x.data, node.data)[0] * g
+                continue
+            mx, my = masks
+            if type(y) is not Value:  # v ** 2.0, the commonest
+                if mx is None or not mx(x.data, y):
+                    x._adj += op.grads(x.data, y, node.data)[0] * g
+            else:
+                xd = x.data if type(x) is Value else x
+                yd = y.data
+                dx, dy = op.grads(xd, yd, node.data)
+                if type(x) is Value and (mx is None or not mx(xd, yd)):
+                    x._adj += dx * g
+                if my is None or not my(xd, yd):
+                    y._adj += dy * g
         else:
             rule = op.grads  # read once: a method-style call of a slot would not be specialized
             if y is None:
@@ -143,26 +160,6 @@ def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
                 x._adj += rule(x.data, y, node.data)[0] * g
             else:
                 y._adj += rule(x, y.data, node.data)[1] * g
-
-
-def _masked(op: Op, node: Value, x: Any, y: Any, g: float) -> None:
-    """The general contribution of an op with ``masks``: none where the mask holds."""
-    masks = op.masks
-    assert masks is not None
-    if y is None:
-        xd = x.data
-        mask = masks[0]
-        if mask is None or not mask(xd):
-            x._adj += op.grads(xd, node.data)[0] * g
-        return
-    xd = x.data if type(x) is Value else x
-    yd = y.data if type(y) is Value else y
-    d = op.grads(xd, yd, node.data)
-    for i, v in enumerate((x, y)):
-        if type(v) is Value:
-            mask = masks[i]
-            if mask is None or not mask(xd, yd):
-                v._adj += d[i] * g
 
 
 def _kind(op: Op) -> int:

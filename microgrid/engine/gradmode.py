@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import inspect
 import sys
 import threading
 from collections.abc import Callable
@@ -29,6 +28,15 @@ _tracing: contextvars.ContextVar[bool] = contextvars.ContextVar("microgrid_traci
                                                                  default=False)
 _open = 0  # grad-mode changes in effect in any thread; 0: every thread records
 _lock = threading.Lock()
+_mirrors: list[dict[str, Any]] = []  # module namespaces holding a copy as `_grad_open`
+
+
+def _mirror(namespace: dict[str, Any]) -> None:
+    """Keep ``namespace["_grad_open"]`` equal to ``_open > 0``: node creation reads a global of its
+    own module, the cheapest read Python has, on every node."""
+    with _lock:
+        namespace["_grad_open"] = _open > 0
+        _mirrors.append(namespace)
 
 
 def is_grad_enabled() -> bool:
@@ -43,6 +51,8 @@ def _set(mode: bool) -> contextvars.Token[bool]:
     global _open
     with _lock:
         _open += 1
+        for namespace in _mirrors:
+            namespace["_grad_open"] = _open > 0
     return _enabled.set(mode)
 
 
@@ -51,6 +61,8 @@ def _restore(token: contextvars.Token[bool]) -> None:
     _enabled.reset(token)
     with _lock:
         _open -= 1
+        for namespace in _mirrors:
+            namespace["_grad_open"] = _open > 0
 
 
 class _NoParentheses(type):
@@ -143,10 +155,14 @@ class set_grad_enabled(_GradMode):
         return _decorate(fn, self._mode)
 
 
+_GENERATOR, _COROUTINE = 0x20, 0x80  # code flags, read directly: importing inspect is slow
+
+
 def _decorate(fn: F, mode: bool) -> F:
-    if inspect.isgeneratorfunction(fn):
+    flags = getattr(getattr(fn, "__code__", None), "co_flags", 0)
+    if flags & _GENERATOR:
         return functools.wraps(fn)(_generator(fn, mode))  # type: ignore[return-value]
-    if inspect.iscoroutinefunction(fn):
+    if flags & _COROUTINE:
         @functools.wraps(fn)
         async def coroutine(*args: Any, **kwargs: Any) -> Any:
             token = _set(mode)

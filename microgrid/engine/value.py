@@ -14,12 +14,29 @@ from typing import Any
 from . import gradmode as _gm
 from . import ops
 from .gradmode import is_recording, no_grad  # noqa: F401  (where they were first defined)
-from .ops import (ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, STEP, STOP, SUB, TANH, Op,
-                  is_number)
+from .ops import (
+    ADD,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    STEP,
+    STOP,
+    SUB,
+    TANH,
+    Op,
+    is_number,
+)
 
 Number = int | float
 
 _mode = _gm._enabled.get  # this thread's grad mode; asked only while a block is open somewhere
+_grad_open = False  # whether a grad-mode block is open in any thread (kept by gradmode)
+_gm._mirror(globals())
 _tracing = _gm._tracing.get
 
 
@@ -64,7 +81,7 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
         out.grad = 0.0
         out.label = ""
         out._mark = None
-        if _gm._open and not _mode():  # inside no_grad() in this thread
+        if _grad_open and not _mode():  # inside no_grad() in this thread
             return _unrecorded(out, op, other if reflected else self,
                                self if reflected else other)
         if reflected:
@@ -180,7 +197,7 @@ class Value:
         out.label = ""
         out._mark = None
         out._y = None
-        if _gm._open and not _mode():  # inside no_grad() in this thread
+        if _grad_open and not _mode():  # inside no_grad() in this thread
             return _unrecorded(out, op, self, None)
         out._op = op
         out._x = self

@@ -38,7 +38,8 @@ The honest limits of a static graph: Python control flow runs once, at recording
 ``if``, ``while``, ``==``, ``in``, ``<`` or ``max`` on a traced Value raises a TypeError saying
 so; reading ``.data`` inside the function reads the first call's number, which the replay then
 keeps as a constant. A ``no_grad()`` block inside the function is recorded as what it means:
-its results pass through ``stop_gradient``, recomputed on every call, no gradient back. Values the function reads from outside (not passed as arguments) are
+its results pass through ``stop_gradient``, recomputed on every call, no gradient back.
+Values the function reads from outside (not passed as arguments) are
 constants of the graph too: pass what should vary, and what needs a gradient, as arguments.
 
 This file is the public side and the recording. Around it: ``arguments.py`` reads the
