@@ -18,6 +18,7 @@ from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
 from .engine.gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
 from .engine.ops import OPS, exp, log, relu, sigmoid, stop_gradient, tanh
+from .engine.steps import Step, backward_steps
 from .engine.value import Value
 from .static.trace import TracedFunction, trace
 from .view.draw import GraphvizNotFound, draw
@@ -28,6 +29,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "trace": "static.trace",
     "TracedFunction": "static.trace",
+    "step_through": "view.stepping",
+    "StepThrough": "view.stepping",
+    "explain": "view.explain",
+    "compare_grads": "view.grade",
 }
 _SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
 
@@ -47,10 +52,14 @@ __all__ = [
     "OPS",
     "GradcheckError",
     "GraphvizNotFound",
+    "Step",
     "Value",
+    "backward_steps",
+    "compare_grads",
     "draw",
     "enable_grad",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",
@@ -60,6 +69,8 @@ __all__ = [
     "relu",
     "set_grad_enabled",
     "sigmoid",
+    "step_through",
+    "StepThrough",
     "stop_gradient",
     "tanh",
     "topological_order",

@@ -29,6 +29,7 @@ EXPECTED = {
     "05_activation_functions.ipynb": {PNG, SVG},
     "06_two_layer_network.ipynb": {PNG, SVG},
     "07_static_vs_dynamic.ipynb": {SVG},
+    "08_backprop_step_by_step.ipynb": {SVG},
 }
 # text that would reveal the machine a notebook was run on
 PRIVATE = ("/work", "/tmp", "/root", "/home/", "/Users/", "ipykernel_", "C:\\")

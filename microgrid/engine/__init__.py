@@ -1,4 +1,4 @@
-"""The engine: ``Value``, the op table, the backward pass and the bump check.
+"""The engine: ``Value``, the op table, the backward pass (and its records) and the bump check.
 
 The ground floor of microgrid. It imports only the standard library and nothing else of
 microgrid; every other room (views, the static graph, training, the command line) imports it.
@@ -10,8 +10,9 @@ from .autograd import grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
 from .gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
 from .ops import OPS, Op, stop_gradient
+from .steps import Step, backward_steps
 from .value import Value
 
-__all__ = ["OPS", "GradcheckError", "Op", "Value", "enable_grad", "grad", "gradcheck",
-           "is_grad_enabled", "is_recording", "no_grad", "set_grad_enabled", "stop_gradient",
-           "topological_order"]
+__all__ = ["OPS", "GradcheckError", "Op", "Step", "Value", "backward_steps", "enable_grad", "grad",
+           "gradcheck", "is_grad_enabled", "is_recording", "no_grad", "set_grad_enabled",
+           "stop_gradient", "topological_order"]

@@ -90,11 +90,12 @@ class Op:
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
-                 "operands", "torch", "jax", "masks", "kind")
+                 "operands", "symmetric", "torch", "jax", "masks", "kind")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
                  rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str,
+                 symmetric: bool = False,
                  masks: tuple[Callable[..., bool] | None, ...] | None = None) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
@@ -105,6 +106,9 @@ class Op:
         self.array = array  # forward on NumPy arrays: array(np, x[, y])
         self.rule = rule  # each local derivative as text, "{x}" "{y}" "{out}" naming operands
         self.operands = operands  # what each input is called, in order ("base", "exponent")
+        # x op y == y op x: the inputs' order needn't be shown. False for − ÷ ^, whose pictures
+        # must say which input is which
+        self.symmetric = symmetric
         self.torch = torch  # the forward in PyTorch, e.g. "torch.exp({x})"
         self.jax = jax  # the forward in JAX, e.g. "jnp.exp({x})"
         # Per input, None or a test on the input numbers: where it holds, no gradient flows to
@@ -145,6 +149,7 @@ ADD = _op(
     jax="{x} + {y}",
     symbol="+",
     operands=("x", "y"),
+    symmetric=True,
 )
 SUB = _op(
     "sub",
@@ -169,6 +174,7 @@ MUL = _op(
     jax="{x} * {y}",
     symbol="×",
     operands=("x", "y"),
+    symmetric=True,
 )
 # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
 DIV = _op(

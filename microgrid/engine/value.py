@@ -272,6 +272,15 @@ class Value:
 
         return tree(self, show_grad)
 
+    def explain(self, nodes: Any = None, max_nodes: int = 200) -> Any:
+        """The chain rule worked out for every node below self: ``print(J.explain())``.
+
+        The same as ``microgrid.explain(self, ...)``; see there.
+        """
+        from ..view.explain import explain
+
+        return explain(self, nodes, max_nodes)
+
     # --- comparing ---------------------------------------------------------------------------
     # A Value hashes by identity, so Values key dicts and fill sets. ``==`` with a number
     # compares the number (``Value(1.0) == 1`` is True, as ``bool(torch.tensor(1.) == 1)`` is);
