@@ -172,20 +172,23 @@ def test_overlapping_no_grad_blocks_in_threads_out_of_order():
 
 
 def test_a_thread_that_traces_doesnt_switch_recording_on_for_another():
-    inside, done = threading.Event(), threading.Event()
+    recording, made = threading.Event(), threading.Event()
     seen = []
 
     def hold():
         with mg.no_grad():
-            inside.set()
-            done.wait(10)
-            seen.append((Value(1.0) * 2.0).op)
+            recording.wait(10)
+            seen.append((Value(1.0) * 2.0).op)  # while the other thread records its trace
+            made.set()
+
+    def f(x):
+        recording.set()
+        made.wait(10)
+        return x * 2.0
 
     t = threading.Thread(target=hold)
     t.start()
-    inside.wait(10)
-    assert mg.trace(lambda x: x * 2.0)(3.0) == 6.0
-    done.set()
+    assert mg.trace(f)(3.0) == 6.0
     t.join()
     assert seen == [""]
 

@@ -246,8 +246,9 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if type(output) is not Value:
         raise TypeError(f"grad() output must be a Value, not {type(output).__name__}")
     single = type(inputs) is Value
+    targets: list[Value]
     if single:
-        targets = [inputs]
+        targets = [inputs]  # type: ignore[list-item]
     elif is_number(inputs) or isinstance(inputs, str):
         raise TypeError(f"grad(output, inputs): inputs are the Values to differentiate by (a "
                         f"Value or a list of them, e.g. grad(J, [w, b])), not a "
