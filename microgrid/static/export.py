@@ -76,7 +76,7 @@ def export_source(code: Code, target: str) -> str:
     body = code.spelled(target, _UNPACK[target])
     used = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}
     imports = [line for name, line in _IMPORTS.items() if name in used]
-    return "\n".join(imports) + "\n\n\n" + body
+    return "".join(line + "\n" for line in imports) + ("\n\n" if imports else "") + body
 
 
 def _depth(tree: Any) -> int | None:
