@@ -168,14 +168,21 @@ def _first_tensor_device(torch: Any, tree: Any) -> Any:
 def _tensor(torch: Any, x: Any, device: Any) -> Any:
     """``x`` as the exported code takes it: a tensor whose trailing axes are the list."""
     if isinstance(x, torch.Tensor):
-        return x if device is None else x.to(device)
-    if isinstance(x, (list, tuple)) and _holds_tensor(torch, x):
+        t = x if device is None else x.to(device)
+    elif isinstance(x, (list, tuple)) and _holds_tensor(torch, x):
         items = [_tensor(torch, i, device) for i in x]
         depth = _depth(_as_tree(x))
         if depth is None:  # ragged: the code unpacks it as a list
             return items
-        return torch.stack(torch.broadcast_tensors(*items), dim=-depth)
-    return torch.as_tensor(x, dtype=torch.float64, device=device)
+        t = torch.stack(torch.broadcast_tensors(*items), dim=-depth)
+    else:
+        t = torch.as_tensor(x, dtype=torch.float64, device=device)
+    if t.dim() >= 2 and t.stride(0) != 1:
+        # The code reads a batch of lists column by column (x.unbind(-1)). Strided columns
+        # made every elementwise op ~3x slower at m = 100,000 (benchmarks/trace.py), so one
+        # copy lays each column out contiguously first; gradients flow through it.
+        t = t.movedim(0, -1).contiguous().movedim(-1, 0)
+    return t
 
 
 def _holds_tensor(torch: Any, x: Any) -> bool:
