@@ -524,3 +524,62 @@ def test_state_dict_from_torch_names_what_it_cannot_read(torch):
     model = mg.nn.MLP(2, [4, 1], activation="tanh", seed=0)
     model.load_state_dict(mg.nn.state_dict_from_torch(plain.double()))
     assert model.state_dict()["layers.1.b"] == [plain[2].bias.item()]
+
+
+# --- the README's section runs as written -------------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def readme_blocks():
+    """The ``py`` code blocks of the README's section on graduating, in order."""
+    import re
+
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
+        text = file.read()
+    section = text.split("### Graduating to PyTorch and JAX", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```py\n(.*?)```", section, re.S)
+
+
+def run_script(tmp_path, source, argv, env=None, timeout=600):
+    script = tmp_path / "script.py"
+    script.write_text(source, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1", **(env or {})}
+    out = subprocess.run([*argv, str(script)], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=timeout)
+    assert out.returncode == 0, out.stderr[-3000:]
+    return out.stdout
+
+
+def test_readme_the_calls(tmp_path, torch, jax):
+    usage = readme_blocks()[0]
+    out = run_script(tmp_path, usage + "\nprint(dw.tolist())\n"
+                     "print(list(f.value_and_grad(0.3, -0.5, 0.1, X1, X2, Y)[1][:3]))\n",
+                     [sys.executable])
+    assert "torch.sigmoid(w1 * x1 + w2 * x2 + b)" in out
+    theirs, ours = (eval(line) for line in out.strip().splitlines()[-2:])
+    assert_same(ours, theirs, "dw in the README")
+
+
+def test_readme_distributed_data_parallel_runs_on_two_processes(tmp_path, torch):
+    """The README's DDP script, as torchrun starts it on one machine: two CPU processes (gloo)
+    here; on GPUs the same script picks nccl and a device per process."""
+    out = run_script(tmp_path, readme_blocks()[1],
+                     [sys.executable, "-m", "torch.distributed.run", "--standalone",
+                      "--nproc_per_node=2"])
+    assert out.count("[") == 1  # printed once, by rank 0: the output bias, trained and back
+
+
+def test_readme_jax_sharding_splits_the_batch_across_devices(tmp_path, jax):
+    """The README's sharding example on two CPU devices (XLA can pretend a host has several),
+    the same code that spreads the batch over GPUs when JAX sees them."""
+    out = run_script(tmp_path, readme_blocks()[2], [sys.executable],
+                     env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
+    devices, numbers = out.strip().split(" devices:")
+    assert devices == "2"
+    J, dw1, dw2, db = map(float, numbers.split())
+    f = mg.trace(loss)
+    rng = np.random.default_rng(0)
+    X1, X2 = rng.normal(size=2048), rng.normal(size=2048)
+    J0, grads = f.value_and_grad(0.3, -0.5, 0.1, X1, X2, (X1 + X2 > 0).astype(float))
+    assert_same([J0, *grads[:3]], [J, dw1, dw2, db], "sharded")
