@@ -40,6 +40,18 @@ def torch():
 
 
 @pytest.fixture
+def device(torch):
+    """Where the PyTorch side runs: the CPU, or MICROGRID_TEST_DEVICE (``cuda``, ``cuda:1``,
+    ``mps``) to run these same checks on an accelerator; asked for and missing is a failure."""
+    name = os.environ.get("MICROGRID_TEST_DEVICE", "cpu")
+    try:
+        torch.empty(1, device=name)
+    except (RuntimeError, AssertionError) as err:
+        pytest.fail(f"MICROGRID_TEST_DEVICE={name}, but PyTorch can't use it: {err}")
+    return torch.device(name)
+
+
+@pytest.fixture
 def jax():
     jax = need("jax")
     jax.config.update("jax_enable_x64", True)
@@ -71,12 +83,14 @@ def two_layer(W1, b1, W2, b2, x, y):
     return -(y * mg.log(a) + (1 - y) * mg.log(1 - a))
 
 
-def torch_value_and_grad(torch, g, params, data):
-    ts = [torch.tensor(np.asarray(p, dtype=float), dtype=torch.float64, requires_grad=True)
-          for p in params]
-    out = g(*ts, *data)
+def torch_value_and_grad(torch, g, params, data, device):
+    ts = [torch.tensor(np.asarray(p, dtype=float), dtype=torch.float64, requires_grad=True,
+                       device=device) for p in params]
+    out = g(*ts, *data)  # the data follows the parameters onto their device
+    assert out.device == ts[0].device
     grads = torch.autograd.grad(out.mean(), ts, allow_unused=True)
-    return out, [np.zeros(t.shape) if d is None else d.numpy() for t, d in zip(ts, grads)]
+    return out.cpu(), [np.zeros(t.shape) if d is None else d.cpu().numpy()
+                       for t, d in zip(ts, grads)]
 
 
 def jax_value_and_grad(jax, h, params, data):
@@ -142,7 +156,7 @@ def test_a_parameter_named_like_a_framework_module_is_renamed_not_shadowed(torch
     assert_same(f(1.0, 2.0), float(f.to_jax()(1.0, 2.0)), "jax")
 
 
-def test_list_arguments_are_trailing_axes(torch, jax):
+def test_list_arguments_are_trailing_axes(torch, jax, device):
     def f(W, x):
         return mg.tanh(W[0][0] * x[0] + W[0][1] * x[1]) + W[1][0] * W[1][1] * x[1]
 
@@ -153,10 +167,11 @@ def test_list_arguments_are_trailing_axes(torch, jax):
     assert "W_0, W_1 = W.unbind(-2)" in src and "x_0, x_1 = x.unbind(-1)" in src
     X = np.random.default_rng(1).normal(size=(7, 2))
     want = tf(W.tolist(), X)
-    assert_same(want, tf.to_torch()(W, X).numpy(), "torch")
+    assert_same(want, tf.to_torch(device)(W, X).cpu().numpy(), "torch")
     assert_same(want, tf.to_jax()(W, X), "jax")
     # a list of tensors is stacked, so gradients reach each one
-    w = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (0.5, -0.2)]
+    w = [torch.tensor(v, dtype=torch.float64, requires_grad=True, device=device)
+         for v in (0.5, -0.2)]
     out = tf.to_torch()([w, [0.3, 0.7]], X).sum()
     dw = torch.autograd.grad(out, w)
     _, (dW, _) = tf.value_and_grad(W.tolist(), X, reduce="sum")
@@ -172,12 +187,12 @@ def course_data(m=1000, seed=0):
     return X1, X2, (X1 + X2 > 0).astype(float)
 
 
-def test_the_course_loss_matches_value_and_grad(torch, jax):
+def test_the_course_loss_matches_value_and_grad(torch, jax, device):
     f = traced_loss()
     X1, X2, Y = course_data()
     params = [0.3, -0.5, 0.1]
     J, grads = f.value_and_grad(*params, X1, X2, Y)
-    value, tgrads = torch_value_and_grad(torch, f.to_torch(), params, (X1, X2, Y))
+    value, tgrads = torch_value_and_grad(torch, f.to_torch(), params, (X1, X2, Y), device)
     assert_same(f(*params, X1, X2, Y), value.detach().numpy(), "per-sample losses")
     assert_same(J, value.mean().item(), "J")
     assert_same(grads[:3], tgrads, "dw1, dw2, db")
@@ -186,7 +201,7 @@ def test_the_course_loss_matches_value_and_grad(torch, jax):
     assert_same(grads[:3], jgrads, "dw1, dw2, db (jax)")
 
 
-def test_inf_and_nan_land_where_they_land_in_microgrid(torch, jax):
+def test_inf_and_nan_land_where_they_land_in_microgrid(torch, jax, device):
     """Per sample, every argument batched: a saturated sigmoid (log 0 = -inf, then 0·inf = nan),
     an infinite input, a nan label."""
     f = traced_loss()
@@ -200,17 +215,18 @@ def test_inf_and_nan_land_where_they_land_in_microgrid(torch, jax):
     _, grads = f.value_and_grad(*cols, reduce="sum")  # per-sample gradients
     values = f(*cols)
     assert np.isinf(values).sum() >= 2 and np.isnan(np.array(grads)).any()
-    ts = [torch.tensor(c, requires_grad=True) for c in cols]
+    ts = [torch.tensor(c, requires_grad=True, device=device) for c in cols]
     out = f.to_torch()(*ts)
-    assert_same(values, out.detach().numpy(), "values (torch)")
-    assert_same(grads, [g.numpy() for g in torch.autograd.grad(out.sum(), ts)], "grads (torch)")
+    assert_same(values, out.detach().cpu().numpy(), "values (torch)")
+    assert_same(grads, [g.cpu().numpy() for g in torch.autograd.grad(out.sum(), ts)],
+                "grads (torch)")
     h = f.to_jax()
     assert_same(values, h(*cols), "values (jax)")
     jgrads = jax.grad(lambda *c: h(*c).sum(), argnums=tuple(range(6)))(*cols)
     assert_same(grads, [np.asarray(g) for g in jgrads], "grads (jax)")
 
 
-def test_a_two_layer_network_matches_value_and_grad(torch, jax):
+def test_a_two_layer_network_matches_value_and_grad(torch, jax, device):
     rng = np.random.default_rng(2)
     W1, b1, W2, b2 = rng.normal(size=(4, 2)), rng.normal(size=4), rng.normal(size=4), 0.2
     X = rng.normal(size=(500, 2))
@@ -218,7 +234,7 @@ def test_a_two_layer_network_matches_value_and_grad(torch, jax):
     f = mg.trace(two_layer, wrt=["W1", "b1", "W2", "b2"])
     params = [W1.tolist(), b1.tolist(), W2.tolist(), b2]
     J, grads = f.value_and_grad(*params, X, Y)
-    value, tgrads = torch_value_and_grad(torch, f.to_torch(), params, (X, Y))
+    value, tgrads = torch_value_and_grad(torch, f.to_torch(), params, (X, Y), device)
     assert_same(J, value.mean().item(), "J")
     for ours, theirs, name in zip(grads, tgrads, ("dW1", "db1", "dW2", "db2")):
         assert_same(ours, theirs, name)
@@ -273,12 +289,12 @@ def microgrid_op(op, cols):
     return f, values, list(grads)
 
 
-def torch_op(torch, f, cols):
-    ts = [torch.tensor(c, requires_grad=True) for c in cols]
+def torch_op(torch, f, cols, device):
+    ts = [torch.tensor(c, requires_grad=True, device=device) for c in cols]
     out = f.to_torch()(*ts)
     grads = torch.autograd.grad(out.sum(), ts, allow_unused=True)  # step has no gradient path
-    return out.detach().numpy(), [np.zeros_like(c) if g is None else g.numpy()
-                                  for c, g in zip(cols, grads)]
+    return out.detach().cpu().numpy(), [np.zeros_like(c) if g is None else g.cpu().numpy()
+                                        for c, g in zip(cols, grads)]
 
 
 def jax_op(jax, f, cols):
@@ -290,12 +306,13 @@ def jax_op(jax, f, cols):
 
 
 @pytest.mark.parametrize("name", list(O.OPS))
-def test_every_op_at_ordinary_points(name, torch, jax):
+def test_every_op_at_ordinary_points(name, torch, jax, device):
     op = O.OPS[name]
     values = [v for v in ORDINARY if name != "log" or v > 0]
     cols = op_points(op, values, [1.0, -1.5, 0.25])
     f, values, grads = microgrid_op(op, cols)
-    for who, (v, g) in (("torch", torch_op(torch, f, cols)), ("jax", jax_op(jax, f, cols))):
+    for who, (v, g) in (("torch", torch_op(torch, f, cols, device)),
+                        ("jax", jax_op(jax, f, cols))):
         assert_same(values, v, f"{name} values ({who})")
         for i, (ours, theirs) in enumerate(zip(grads, g)):
             assert_same(ours, theirs, f"{name} d{'xyc'[i] if op.arity == 2 else 'xc'[i]} ({who})")
@@ -312,11 +329,11 @@ ENGINE_MASKS_NOT_YET = {"relu", "pow"}
     pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="microgrid's rule does not mask "
                                             "where PyTorch does (yet)"))
     if n in ENGINE_MASKS_NOT_YET else n for n in O.OPS])
-def test_every_op_at_singular_points_against_pytorch(name, torch):
+def test_every_op_at_singular_points_against_pytorch(name, torch, device):
     op = O.OPS[name]
     cols = op_points(op, SINGULAR, UPSTREAM)
     f, values, grads = microgrid_op(op, cols)
-    v, g = torch_op(torch, f, cols)
+    v, g = torch_op(torch, f, cols, device)
     assert_same(values, v, f"{name} values")
     for i, (ours, theirs) in enumerate(zip(grads, g)):
         assert_same(ours, theirs, f"{name} gradient of argument {i}")
@@ -339,12 +356,12 @@ JAX_DIFFERS = {
 
 
 @pytest.mark.parametrize("name", list(O.OPS))
-def test_every_op_at_singular_points_jax_against_pytorch(name, torch, jax):
+def test_every_op_at_singular_points_jax_against_pytorch(name, torch, jax, device):
     op = O.OPS[name]
     cols = op_points(op, SINGULAR, UPSTREAM)
     f = mg.trace(op_program(op))
     f(*[0.7] * len(cols))
-    tv, tg = torch_op(torch, f, cols)
+    tv, tg = torch_op(torch, f, cols, device)
     jv, jg = jax_op(jax, f, cols)
     assert_same(tv, jv, f"{name} values")
     for i, (t, j) in enumerate(zip(tg, jg)):
@@ -390,7 +407,7 @@ def models():
 
 
 @pytest.mark.parametrize("i", range(6))
-def test_a_model_and_its_torch_twin_compute_the_same(i, torch):
+def test_a_model_and_its_torch_twin_compute_the_same(i, torch, device):
     model = models()[i]
     if isinstance(model, mg.nn.LogisticRegression):
         for k, p in enumerate(model.parameters()):
@@ -398,10 +415,11 @@ def test_a_model_and_its_torch_twin_compute_the_same(i, torch):
     tm = model.to_torch()
     assert isinstance(tm, torch.nn.Module)
     assert all(p.dtype == torch.float64 for p in tm.parameters())
+    tm.to(device)
     X = np.random.default_rng(i).normal(size=(50, 3))
     ours = [model(x) for x in X]
     ours = np.array([[v.data for v in o] if isinstance(o, list) else [o.data] for o in ours])
-    assert_same(ours, tm(torch.tensor(X)).detach().numpy(), repr(model))
+    assert_same(ours, tm(torch.tensor(X, device=device)).detach().cpu().numpy(), repr(model))
     # trained there (here: moved), then brought back: the model computes what the module does
     with torch.no_grad():
         for p in tm.parameters():
@@ -409,15 +427,17 @@ def test_a_model_and_its_torch_twin_compute_the_same(i, torch):
     model.load_state_dict(mg.nn.state_dict_from_torch(tm))
     ours = [model(x) for x in X]
     ours = np.array([[v.data for v in o] if isinstance(o, list) else [o.data] for o in ours])
-    assert_same(ours, tm(torch.tensor(X)).detach().numpy(), repr(model) + " after loading")
+    assert_same(ours, tm(torch.tensor(X, device=device)).detach().cpu().numpy(),
+                repr(model) + " after loading")
 
 
-def test_five_sgd_steps_on_both_sides_end_at_the_same_weights(torch):
+def test_five_sgd_steps_on_both_sides_end_at_the_same_weights(torch, device):
     rng = np.random.default_rng(5)
     X = rng.normal(size=(40, 2))
     Y = (X[:, 0] ** 2 + X[:, 1] ** 2 < 1).astype(float)
     model = mg.nn.MLP(2, [4, 1], activation="tanh", seed=0)
-    tm = model.to_torch()
+    tm = model.to_torch().to(device)
+    Xt, Yt = torch.tensor(X, device=device), torch.tensor(Y, device=device)
     opt = mg.optim.SGD(model.parameters(), lr=0.5)
     topt = torch.optim.SGD(tm.parameters(), lr=0.5)
     bce = torch.nn.BCEWithLogitsLoss()
@@ -428,7 +448,7 @@ def test_five_sgd_steps_on_both_sides_end_at_the_same_weights(torch):
         J.backward()
         opt.step()
         topt.zero_grad()
-        bce(tm(torch.tensor(X))[:, 0], torch.tensor(Y)).backward()
+        bce(tm(Xt)[:, 0], Yt).backward()
         topt.step()
     theirs = mg.nn.state_dict_from_torch(tm)
     ours = model.state_dict()
