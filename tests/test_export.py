@@ -176,6 +176,11 @@ def test_list_arguments_are_trailing_axes(torch, jax, device):
     dw = torch.autograd.grad(out, w)
     _, (dW, _) = tf.value_and_grad(W.tolist(), X, reduce="sum")
     assert_same(dW[0], [d.item() for d in dw], "dW[0]")
+    # and jax.grad takes lists of numbers (pytrees), with a gradient for each entry
+    h = tf.to_jax()
+    jW = jax.grad(lambda W, X: h(W, X).sum())(W.tolist(), X)
+    assert_same(dW, np.array(jW), "dW (jax, lists)")
+    assert_same(want, h([[0.5, -0.2], [0.3, 0.7]], [X[:, 0], X[:, 1]]), "columns as a list")
 
 
 # --- the derivatives: the course's loss and a two-layer network -------------------------------

@@ -214,19 +214,35 @@ def compile_jax(code: Code, device: Any = None, x64: bool = True) -> Callable[..
     jax = require("jax")
     if x64 and not jax.config.jax_enable_x64:
         jax.config.update("jax_enable_x64", True)
+    jnp = importlib.import_module("jax.numpy")
     source = export_source(code, "jax")
-    fn = _compile(source, code.name, "jax")
-    if device is not None:
-        inner = fn
+    inner = _compile(source, code.name, "jax")
 
-        def fn(*args: Any, **kwargs: Any) -> Any:
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        # plain JAX operations only, so jit, grad and vmap trace straight through
+        if device is not None:
             args, kwargs = jax.device_put((args, kwargs), device)
-            return inner(*args, **kwargs)
+        args = tuple(_jax_array(jnp, a) for a in args)
+        kwargs = {k: _jax_array(jnp, a) for k, a in kwargs.items()}
+        return inner(*args, **kwargs)
 
-        fn.__name__ = fn.__qualname__ = code.name
-        fn.__wrapped__ = inner  # type: ignore[attr-defined]
+    fn.__name__ = fn.__qualname__ = code.name
+    fn.__doc__ = f"{code.name}, exported to JAX by microgrid: see its .source"
+    fn.__wrapped__ = inner  # type: ignore[attr-defined]
     fn.source = source  # type: ignore[attr-defined]
     return fn
+
+
+def _jax_array(jnp: Any, x: Any) -> Any:
+    """A (nested) list argument as one array whose trailing axes are the list, so that
+    ``jax.grad`` can take a list of numbers (a pytree) and gradients reach each entry."""
+    if not isinstance(x, (list, tuple)):
+        return x
+    items = [_jax_array(jnp, i) for i in x]
+    depth = _depth(_as_tree(x))
+    if depth is None:  # ragged: the code unpacks it as a list
+        return items
+    return jnp.stack(jnp.broadcast_arrays(*items), axis=-depth)
 
 
 # --- models ------------------------------------------------------------------------------------
