@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import math
 import os
 import subprocess
 import sys
@@ -181,6 +182,23 @@ def test_list_arguments_are_trailing_axes(torch, jax, device):
     jW = jax.grad(lambda W, X: h(W, X).sum())(W.tolist(), X)
     assert_same(dW, np.array(jW), "dW (jax, lists)")
     assert_same(want, h([[0.5, -0.2], [0.3, 0.7]], [X[:, 0], X[:, 1]]), "columns as a list")
+
+
+def test_ragged_lists_and_infinite_constants(torch, jax):
+    def f(W, x):
+        return W[0][0] * W[0][1] + W[1][0] * x + 1 / (x + math.inf)  # 1 / inf is 0
+
+    tf = mg.trace(f)
+    W = [[0.5, -0.2], [0.3]]
+    tf(W, 1.0)
+    src = tf.export("torch")
+    assert "W_0, W_1 = W\n" in src and "[W_1_0] = W_1.unbind(-1)" in src
+    assert src.startswith("import torch\nfrom math import inf\n")
+    X = np.array([0.5, -1.0, 2.0])
+    want = tf(W, X)
+    assert np.isfinite(want).all() and "inf" in tf.forward_source
+    assert_same(want, tf.to_torch()(W, X).numpy(), "torch")
+    assert_same(want, tf.to_jax()(W, X), "jax")
 
 
 # --- the derivatives: the course's loss and a two-layer network -------------------------------

@@ -169,7 +169,7 @@ def _tensor(torch: Any, x: Any, device: Any) -> Any:
     """``x`` as the exported code takes it: a tensor whose trailing axes are the list."""
     if isinstance(x, torch.Tensor):
         t = x if device is None else x.to(device)
-    elif isinstance(x, (list, tuple)) and _holds_tensor(torch, x):
+    elif isinstance(x, (list, tuple)) and (_holds_tensor(torch, x) or _depth(_as_tree(x)) is None):
         items = [_tensor(torch, i, device) for i in x]
         depth = _depth(_as_tree(x))
         if depth is None:  # ragged: the code unpacks it as a list
