@@ -17,6 +17,7 @@ from typing import Any
 from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
 from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
+from .engine.steps import Step, backward_steps
 from .engine.value import Value, is_recording, no_grad
 from .static.trace import TracedFunction, trace
 from .view.draw import GraphvizNotFound, draw
@@ -27,6 +28,10 @@ __version__ = "0.1.0"
 _LAZY = {
     "trace": "static.trace",
     "TracedFunction": "static.trace",
+    "step_through": "view.stepping",
+    "StepThrough": "view.stepping",
+    "explain": "view.explain",
+    "compare_grads": "view.grade",
 }
 _SUBMODULES = {"datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli"}
 
@@ -46,9 +51,13 @@ __all__ = [
     "OPS",
     "GradcheckError",
     "GraphvizNotFound",
+    "Step",
     "Value",
+    "backward_steps",
+    "compare_grads",
     "draw",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "is_recording",
@@ -56,6 +65,8 @@ __all__ = [
     "no_grad",
     "relu",
     "sigmoid",
+    "step_through",
+    "StepThrough",
     "tanh",
     "topological_order",
     "trace",

@@ -30,6 +30,7 @@ EXPECTED = {
     "05_activation_functions.ipynb": {PNG, SVG},
     "06_two_layer_network.ipynb": {PNG, SVG},
     "07_static_vs_dynamic.ipynb": {SVG},
+    "08_backprop_step_by_step.ipynb": {SVG},
     "09_graduating.ipynb": {PNG},
 }
 # what a notebook needs beyond the dev extra: in CI a missing one fails, elsewhere it skips

@@ -5,6 +5,8 @@
     microgrid grad "3*(a+b*c)" a=5 b=3 c=2          # the value and each variable's gradient
     microgrid grad "log(a)" a=-1 --json             # the same as JSON
     microgrid draw "3*(a+b*c)" a=5 b=3 c=2 -o graph.png
+    microgrid explain "3*(a+b*c)" a=5 b=3 c=2       # the chain rule, node by node
+    microgrid step "3*(a+b*c)" a=5 b=3 c=2 -o backprop.html   # forward and backward, step by step
     microgrid demo                                  # the course from J = 3(a+bc) to training
 
 Formulas are read by ``microgrid.expr`` (a whitelist, never ``eval``). Anything wrong with the
@@ -83,10 +85,31 @@ def _parser() -> _Parser:
     p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the picture to write: .png, .svg, .pdf, or .dot for the DOT text")
-    p.add_argument("--rankdir", default="LR", choices=("LR", "RL", "TB", "BT"),
-                   help="direction of the graph (default LR: inputs on the left)")
+    p.add_argument("--rankdir", default=None, choices=("LR", "RL", "TB", "BT"),
+                   help="direction of the graph (default: LR, inputs on the left, unless "
+                   "that is wider than 3:1, then TB)")
     p.add_argument("--no-grad", action="store_true", help="show data only")
+    p.add_argument("--local", action="store_true",
+                   help="write each edge's local derivative d(out)/d(in) on it")
+    p.add_argument("--color", default="kind", choices=("kind", "grad"),
+                   help="fill by kind (leaves, outputs) or by |grad| on a log scale")
+    p.add_argument("--max-nodes", type=_positive_int, default=2000, metavar="N",
+                   help="refuse graphs of more than N values (default 2000)")
     p.set_defaults(run=_draw, prog="microgrid draw")
+
+    p = sub.add_parser("explain", help="print the chain rule worked out for every node",
+                       description="Print the backward pass in the course's notation: for "
+                       "each node, d(output)/d(node) as upstream gradient times local "
+                       "derivative, with symbols, then numbers.")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("--nodes", metavar="NAMES", default=None,
+                   help="only these nodes, comma-separated (e.g. a,b or t1)")
+    p.add_argument("--format", choices=("text", "markdown", "latex"), default="text",
+                   help="plain text (default), or Markdown/LaTeX math for an answer key")
+    p.add_argument("--max-nodes", type=_positive_int, default=None, metavar="N",
+                   help="refuse graphs of more Values than this (default 200) unless --nodes")
+    p.set_defaults(run=_explain, prog="microgrid explain")
 
     p = sub.add_parser("demo", help="walk the course end to end: computation graph, logistic "
                        "regression by hand and by autograd, pictures, training on real data",
@@ -96,6 +119,17 @@ def _parser() -> _Parser:
     p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                    help="epochs of training on the breast cancer data")
     p.set_defaults(run=_demo, prog="microgrid demo")
+
+    p = sub.add_parser("step", help="write a page that steps through the forward and backward "
+                       "pass of a formula", description="Write one self-contained page (.html) "
+                       "that steps through the formula's forward pass, then its backward pass "
+                       "one contribution at a time; or an animated GIF of the same steps (.gif, "
+                       "needs Pillow).")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the page to write (.html), or an animated GIF (.gif)")
+    p.set_defaults(run=_step, prog="microgrid step")
     return parser
 
 
@@ -184,8 +218,44 @@ def _draw(args: argparse.Namespace) -> int:
     if not out.label:
         text = args.expression.strip()
         out.label = text if len(text) <= 30 else "output"
-    draw(out, rankdir=args.rankdir, show_grad=not args.no_grad, path=args.output)
+    if args.local and out._op is None:
+        raise UsageError("--local labels edges with local derivatives, but the formula has no "
+                         "operation: there is no edge to label")
+    try:
+        draw(out, rankdir=args.rankdir, show_grad=not args.no_grad, max_nodes=args.max_nodes,
+             path=args.output, show_local=args.local, color=args.color)
+    except ValueError as e:  # too big: say it with the option's own name
+        raise UsageError(str(e).replace("max_nodes=", "--max-nodes ")
+                         .replace("raise max_nodes", "raise --max-nodes")) from None
     print(f"wrote {args.output}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from ..engine.autograd import topological_order
+    from ..view.explain import MAX_NODES, explain
+
+    out, leaves = _evaluate(args)
+    if type(out) is not Value or out._op is None:
+        raise UsageError("the formula is a number or a single variable: there is no chain "
+                         "rule to show; give a formula such as '3*(a+b*c)'")
+    out.label = "J" if "J" not in leaves else "out"  # the course's name for the output
+    nodes = None
+    if args.nodes is not None:
+        nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
+        if not nodes:
+            raise UsageError("--nodes needs names, e.g. --nodes a,b")
+    limit = MAX_NODES if args.max_nodes is None else args.max_nodes
+    size = len(topological_order(out))
+    if nodes is None and size > limit:
+        raise UsageError(f"the graph has {size:,} Values, more than --max-nodes {limit:,}; "
+                         "explain chosen nodes with --nodes a,b, or raise --max-nodes")
+    try:
+        text = explain(out, nodes, max_nodes=max(limit, size))
+    except ValueError as e:  # a name in --nodes that the formula has not
+        raise UsageError(str(e).removeprefix("explain(): ")) from None
+    print({"text": str, "markdown": type(text).to_markdown,
+           "latex": type(text).to_latex}[args.format](text))
     return 0
 
 
@@ -201,7 +271,9 @@ def _demo(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     J = _demo_graph()
     L = _demo_logistic()
-    _demo_pictures(folder, {"computation_graph": J, "logistic_regression": L})
+    _demo_pictures(folder, {"computation_graph": (J, {}),
+                            "local_derivatives": (J, {"show_local": True}),
+                            "logistic_regression": (L, {})})
     _demo_training(DEMO_EPOCHS if args.epochs is None else args.epochs)
     return 0
 
@@ -270,13 +342,13 @@ def _demo_logistic() -> Value:
     return L
 
 
-def _demo_pictures(folder: Any, graphs: dict[str, Value]) -> None:
+def _demo_pictures(folder: Any, graphs: dict[str, tuple[Value, dict[str, Any]]]) -> None:
     from ..view.draw import INSTALL_HINT, GraphvizNotFound, draw
 
-    _title(f"3. Pictures of both graphs, in {folder}/")
+    _title(f"3. Pictures of both graphs (and J's local derivatives on its edges), in {folder}/")
     missing = False
-    for name, root in graphs.items():
-        graph = draw(root)
+    for name, (root, options) in graphs.items():
+        graph = draw(root, **options)
         target = folder / f"{name}.png"
         try:
             target.write_bytes(graph.pipe(format="png"))
@@ -314,6 +386,35 @@ def _demo_training(epochs: int) -> None:
     print(f"mean loss: first epoch {history.epoch_loss[0]:.4f}, last {history.epoch_loss[-1]:.4f}")
     print(f"train accuracy {accuracy(model, Z_train, y_train):.1%}")
     print(f"test accuracy  {accuracy(model, Z_test, y_test):.1%}")
+
+
+# --- microgrid step --------------------------------------------------------------------------
+
+
+def _step(args: argparse.Namespace) -> int:
+    from ..view.stepping import step_through
+
+    ext = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+    if ext not in ("html", "htm", "gif"):  # a bad extension is reported before any work
+        raise UsageError(f"cannot tell the format of {_short(args.output)}: "
+                         "use a file name ending in .html or .gif")
+    out, leaves = _evaluate(args)
+    if type(out) is not Value:
+        raise UsageError("the formula has no variable, so there is no graph to step through: "
+                         "give one, e.g. '3*(a+b*c)' a=5 b=3 c=2")
+    if out._op is None:
+        raise UsageError(f"the formula is just the variable {out.label}: there is no op to step "
+                         f"through; write an expression such as '3*{out.label}'")
+    # the course's name for the output, so the page reads dJ/da; the formula is its title
+    name = "J"
+    while name in leaves:
+        name += "'"
+    out.label = name
+    page = step_through(out)
+    page.title = f"{out.label} = {args.expression.strip()}"
+    page.save(args.output)
+    print(f"wrote {args.output}: {len(page) - 1} steps, forward then backward")
+    return 0
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -229,6 +229,15 @@ class Value:
 
         return tree(self, show_grad)
 
+    def explain(self, nodes: Any = None, max_nodes: int = 200) -> Any:
+        """The chain rule worked out for every node below self: ``print(J.explain())``.
+
+        The same as ``microgrid.explain(self, ...)``; see there.
+        """
+        from ..view.explain import explain
+
+        return explain(self, nodes, max_nodes)
+
     # Values are identities, not numbers: == compares identity (so they can key a dict) and
     # ordering compares are refused rather than silently freezing a branch in a traced graph.
     __hash__ = object.__hash__

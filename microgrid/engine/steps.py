@@ -1,0 +1,175 @@
+"""The backward pass as data: one record per contribution, in the order the engine adds them.
+
+``backward()`` walks the graph from the output down and, at every node, adds *upstream adjoint ×
+local derivative* to each of its inputs' adjoints. That loop leaves only the totals in ``.grad``.
+``backward_steps(root)`` runs the same loop and keeps each addition as a ``Step``, so a view can
+show how the totals came about: which edge carried what, by which rule, and how a node used
+twice sums two terms. The explanation (``microgrid.explain``), the step-through page and the
+grader (``microgrid.compare_grads``) all read these records.
+
+Nothing here writes to the graph: adjoints live in a dict of this pass, not in ``.grad``. The
+float arithmetic is the engine's own, in the engine's order (``_contributions`` mirrors
+``autograd._propagate``), so summing a node's contributions in order reproduces ``grad()`` bit
+for bit, inf and nan included.
+"""
+
+from __future__ import annotations
+
+import gc
+from typing import Any, NamedTuple
+
+from .autograd import topological_order
+from .ops import Op
+from .value import Value
+
+
+class Step(NamedTuple):
+    """One contribution of the backward pass: ``node``'s adjoint += ``upstream`` × ``local``.
+
+    ``consumer`` is the node computed from ``node`` (``node`` is its input number ``operand``,
+    0 or 1; both, one after the other, for ``a * a``). ``upstream`` is d root/d consumer, complete
+    when the step runs; ``local`` is ∂consumer/∂node at the current values, from the op's
+    ``grads``; ``contribution`` is their product exactly as the engine computes it; ``before``
+    and ``after`` are ``node``'s adjoint around this addition.
+
+    The rule is text from the op table (``OPS[op].rule``). ``rule_template`` is that text as
+    stored, with ``{x}``, ``{y}`` (and ``{out}``) standing for the consumer's operands (and
+    result); ``rule`` fills them with the op's own letters, ``"y"`` for ∂(x·y)/∂x, ``"1/x"``,
+    ``"y·x^(y−1)"``, ``"σ(1−σ)"``. Naming the operands as the picture does (``"c"`` for
+    ∂(b·c)/∂b) needs the names of the whole graph, which are a view's business:
+    ``microgrid.view.explain.named_rule(step, names)`` fills the template with them.
+
+    A named tuple: immutable, cheap to make (a backward pass of a million contributions makes a
+    million of them), and its fields are read by name.
+    """
+
+    index: int  # type: ignore[assignment]  # the field, not tuple.index: records are read by name
+    node: Value
+    consumer: Value
+    operand: int
+    upstream: float
+    local: float
+    rule: str
+    contribution: float
+    before: float
+    after: float
+    rule_template: str
+
+    def __repr__(self) -> str:
+        def name(v: Value) -> str:
+            return repr(v.label) if v.label else f"<{v.op or 'leaf'} {v.data:.4g}>"
+
+        return (f"Step({self.index}: {name(self.node)} += {self.upstream:.4g} × "
+                f"{self.local:.4g} [{self.rule}] = {self.contribution:.4g} from "
+                f"{name(self.consumer)}, {self.before:.4g} → {self.after:.4g})")
+
+
+def backward_steps(root: Value) -> list[Step]:
+    """Every addition the backward pass from ``root`` makes, in order, as ``Step`` records.
+
+    The adjoint of ``root`` itself is 1 (its seed, not a contribution). For every other node,
+    ``sum`` of its steps' ``contribution`` in order, starting from 0.0, is ``grad(root, node)``
+    bit for bit, and its last step's ``after`` is that number. Where an op masks its gradient
+    (an op with ``masks`` in the table, such as relu at x ≤ 0) the engine adds nothing, so
+    there is no step: a node reached only through such uses has none, and gradient 0.
+
+    A loop, like ``backward()``: graphs of any depth work. No ``.grad`` and no label changes.
+    """
+    if type(root) is not Value:
+        raise TypeError(f"backward_steps() takes a Value, not {type(root).__name__}")
+    if root._op is None:
+        raise ValueError(_leaf_message("backward_steps"))
+    order = topological_order(root)  # the engine's own order: the sums depend on it
+    adjoint: dict[Value, float] = {root: 1.0}
+    get = adjoint.get
+    steps: list[Step] = []
+    append = steps.append
+    new = tuple.__new__  # Step(...) without the named tuple's keyword-handling wrapper
+    collecting = gc.isenabled()
+    gc.disable()  # a pass makes a record per edge and no cycle: nothing for the collector
+    try:
+        for consumer in reversed(order):
+            op = consumer._op
+            if op is None:
+                continue
+            g = get(consumer, 0.0)
+            rules = _rules(op)
+            for operand, node, local, contribution in _contributions(consumer, g):
+                before = get(node, 0.0)
+                after = before + contribution
+                adjoint[node] = after
+                text, template = rules[operand]
+                append(new(Step, (len(steps), node, consumer, operand, g, local, text,
+                                  contribution, before, after, template)))
+    finally:
+        if collecting:
+            gc.enable()
+    return steps
+
+
+def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, float], ...]:
+    """(operand, input, local derivative, local × g) for each input of ``node`` that the
+    engine adds to.
+
+    The mirror of one iteration of ``autograd._propagate``: the same call of the op's rule, the
+    same operand order and the same product ``d * g``. Keep the two in step; the property test
+    in tests/test_steps.py fails the moment they disagree.
+    """
+    op: Any = node._op
+    rule = op.grads
+    x: Any = node._x
+    y: Any = node._y
+    masks = getattr(op, "masks", None)  # an op whose gradient is cut where its mask holds
+    if masks is not None:
+        return _masked(rule, masks, node, x, y, g)
+    if y is None:
+        d = rule(x.data, node.data)[0]
+        return ((0, x, d, d * g),)
+    if type(x) is type(y):  # two Values (two numbers never make a node)
+        dx, dy = rule(x.data, y.data, node.data)
+        return ((0, x, dx, dx * g), (1, y, dy, dy * g))
+    if type(x) is Value:  # v <op> number
+        d = rule(x.data, y, node.data)[0]
+        return ((0, x, d, d * g),)
+    d = rule(x, y.data, node.data)[1]  # number <op> v
+    return ((1, y, d, d * g),)
+
+
+def _masked(rule: Any, masks: Any, node: Value, x: Any, y: Any,
+            g: float) -> tuple[tuple[int, Value, float, float], ...]:
+    """The contributions of an op with masks (relu at x ≤ 0 ...): where a mask holds on the
+    input numbers the engine adds nothing, even for an inf or nan from above, and so there is
+    no record."""
+    if y is None:
+        xd = x.data
+        if masks[0] is not None and masks[0](xd):
+            return ()
+        d = rule(xd, node.data)[0]
+        return ((0, x, d, d * g),)
+    xd = x.data if type(x) is Value else x
+    yd = y.data if type(y) is Value else y
+    ds = rule(xd, yd, node.data)
+    found = []
+    for i, v in enumerate((x, y)):
+        mask = masks[i]
+        if type(v) is Value and (mask is None or not mask(xd, yd)):
+            found.append((i, v, ds[i], ds[i] * g))
+    return tuple(found)
+
+
+_RULES: dict[Op, tuple[tuple[str, str], ...]] = {}
+
+
+def _rules(op: Op) -> tuple[tuple[str, str], ...]:
+    """Per operand, the op's rule with its own letters and as stored (made once per op)."""
+    found = _RULES.get(op)
+    if found is None:
+        found = _RULES[op] = tuple(
+            (t.replace("{x}", "x").replace("{y}", "y").replace("{out}", "out"), t)
+            for t in op.rule)
+    return found
+
+
+def _leaf_message(who: str) -> str:
+    return (f"{who}(): the root is a leaf (a Value no op made, or one made under no_grad()), "
+            "so there is no backward pass to show; pass the output of an expression")
