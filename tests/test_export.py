@@ -167,7 +167,8 @@ def test_list_arguments_are_trailing_axes(torch, jax, device):
     src = tf.export("torch")
     assert "W_0, W_1 = W.unbind(-2)" in src and "x_0, x_1 = x.unbind(-1)" in src
     X = np.random.default_rng(1).normal(size=(7, 2))
-    want = tf(W.tolist(), X)
+    tb = mg.trace(f, batch=["x"])  # x: one sample per row
+    want = tb(W.tolist(), X)
     assert_same(want, tf.to_torch(device)(W, X).cpu().numpy(), "torch")
     assert_same(want, tf.to_jax()(W, X), "jax")
     # a list of tensors is stacked, so gradients reach each one
@@ -175,7 +176,7 @@ def test_list_arguments_are_trailing_axes(torch, jax, device):
          for v in (0.5, -0.2)]
     out = tf.to_torch()([w, [0.3, 0.7]], X).sum()
     dw = torch.autograd.grad(out, w)
-    _, (dW, _) = tf.value_and_grad(W.tolist(), X, reduce="sum")
+    _, (dW, _) = tb.value_and_grad(W.tolist(), X, reduce="sum")
     assert_same(dW[0], [d.item() for d in dw], "dW[0]")
     # and jax.grad takes lists of numbers (pytrees), with a gradient for each entry
     h = tf.to_jax()
@@ -195,13 +196,18 @@ def test_ragged_lists_and_infinite_constants(torch, jax):
     assert "W_0, W_1 = W\n" in src and "[W_1_0] = W_1.unbind(-1)" in src
     assert src.startswith("import torch\nfrom math import inf\n")
     X = np.array([0.5, -1.0, 2.0])
-    want = tf(W, X)
+    want = mg.trace(f, batch=["x"])(W, X)
     assert np.isfinite(want).all() and "inf" in tf.forward_source
     assert_same(want, tf.to_torch()(W, X).numpy(), "torch")
     assert_same(want, tf.to_jax()(W, X), "jax")
 
 
 # --- the derivatives: the course's loss and a two-layer network -------------------------------
+
+
+def batched_loss(*names):
+    """The course's loss traced with ``names`` (default x1, x2, y) holding one sample a row."""
+    return mg.trace(loss, batch=list(names or ("x1", "x2", "y")))
 
 
 def course_data(m=1000, seed=0):
@@ -214,9 +220,10 @@ def test_the_course_loss_matches_value_and_grad(torch, jax, device):
     f = traced_loss()
     X1, X2, Y = course_data()
     params = [0.3, -0.5, 0.1]
-    J, grads = f.value_and_grad(*params, X1, X2, Y)
+    fb = batched_loss()
+    J, grads = fb.value_and_grad(*params, X1, X2, Y)
     value, tgrads = torch_value_and_grad(torch, f.to_torch(), params, (X1, X2, Y), device)
-    assert_same(f(*params, X1, X2, Y), value.detach().numpy(), "per-sample losses")
+    assert_same(fb(*params, X1, X2, Y), value.detach().numpy(), "per-sample losses")
     assert_same(J, value.mean().item(), "J")
     assert_same(grads[:3], tgrads, "dw1, dw2, db")
     jvalue, jgrads = jax_value_and_grad(jax, f.to_jax(), params, (X1, X2, Y))
@@ -235,8 +242,9 @@ def test_inf_and_nan_land_where_they_land_in_microgrid(torch, jax, device):
                      [0.5, 0.5, 0.5, 1.0, 1.0, np.nan],
                      [0.0, 0.0, 0.0, 0.0, 0.0, 0.5]]).T
     cols = [np.ascontiguousarray(c) for c in cols]
-    _, grads = f.value_and_grad(*cols, reduce="sum")  # per-sample gradients
-    values = f(*cols)
+    fb = batched_loss("w1", "w2", "b", "x1", "x2", "y")
+    _, grads = fb.value_and_grad(*cols, reduce="sum")  # per-sample gradients
+    values = fb(*cols)
     assert np.isinf(values).sum() >= 2 and np.isnan(np.array(grads)).any()
     ts = [torch.tensor(c, requires_grad=True, device=device) for c in cols]
     out = f.to_torch()(*ts)
@@ -254,7 +262,7 @@ def test_a_two_layer_network_matches_value_and_grad(torch, jax, device):
     W1, b1, W2, b2 = rng.normal(size=(4, 2)), rng.normal(size=4), rng.normal(size=4), 0.2
     X = rng.normal(size=(500, 2))
     Y = (X[:, 0] * X[:, 1] > 0).astype(float)
-    f = mg.trace(two_layer, wrt=["W1", "b1", "W2", "b2"])
+    f = mg.trace(two_layer, wrt=["W1", "b1", "W2", "b2"], batch=[4, 5])  # x, y: a row each
     params = [W1.tolist(), b1.tolist(), W2.tolist(), b2]
     J, grads = f.value_and_grad(*params, X, Y)
     value, tgrads = torch_value_and_grad(torch, f.to_torch(), params, (X, Y), device)
@@ -271,7 +279,7 @@ def test_jax_jit_vmap_and_grad_take_the_exported_function(jax):
     f = traced_loss()
     h = f.to_jax()
     X1, X2, Y = course_data(64)
-    J, grads = f.value_and_grad(0.3, -0.5, 0.1, X1, X2, Y)
+    J, grads = batched_loss().value_and_grad(0.3, -0.5, 0.1, X1, X2, Y)
     jitted = jax.jit(jax.value_and_grad(lambda *p: h(*p, X1, X2, Y).mean(), argnums=(0, 1, 2)))
     value, jgrads = jitted(0.3, -0.5, 0.1)
     assert_same(J, value, "J under jit")
@@ -305,10 +313,12 @@ def op_points(op, values, upstream):
 
 
 def microgrid_op(op, cols):
-    f = mg.trace(op_program(op))
+    program = op_program(op)
+    f = mg.trace(program)
     f(*[0.7] * len(cols))
-    values = f(*cols)
-    _, grads = f.value_and_grad(*cols, reduce="sum")  # all batched: per-sample gradients
+    fb = mg.trace(program, batch=list(range(len(cols))))
+    values = fb(*cols)
+    _, grads = fb.value_and_grad(*cols, reduce="sum")  # all batched: per-sample gradients
     return f, values, list(grads)
 
 
@@ -597,7 +607,8 @@ def run_script(tmp_path, source, argv, env=None, timeout=600):
 def test_readme_the_calls(tmp_path, torch, jax):
     usage = readme_blocks()[0]
     out = run_script(tmp_path, usage + "\nprint(dw.tolist())\n"
-                     "print(list(f.value_and_grad(0.3, -0.5, 0.1, X1, X2, Y)[1][:3]))\n",
+                     "fb = mg.trace(loss, batch=['x1', 'x2', 'y'])\n"
+                     "print(list(fb.value_and_grad(0.3, -0.5, 0.1, X1, X2, Y)[1][:3]))\n",
                      [sys.executable])
     assert "torch.sigmoid(w1 * x1 + w2 * x2 + b)" in out
     theirs, ours = (eval(line) for line in out.strip().splitlines()[-2:])
@@ -621,7 +632,7 @@ def test_readme_jax_sharding_splits_the_batch_across_devices(tmp_path, jax):
     devices, numbers = out.strip().split(" devices:")
     assert devices == "2"
     J, dw1, dw2, db = map(float, numbers.split())
-    f = mg.trace(loss)
+    f = batched_loss()
     rng = np.random.default_rng(0)
     X1, X2 = rng.normal(size=2048), rng.normal(size=2048)
     J0, grads = f.value_and_grad(0.3, -0.5, 0.1, X1, X2, (X1 + X2 > 0).astype(float))
