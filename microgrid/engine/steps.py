@@ -8,10 +8,9 @@ twice sums two terms. The explanation (``microgrid.explain``), the step-through 
 grader (``microgrid.compare_grads``) all read these records.
 
 Nothing a user sees changes: the adjoints live in a dict of this pass, not in ``.grad`` (only
-the engine's own topological sort marks the nodes, as every pass does). The
-float arithmetic is the engine's own, in the engine's order (``_contributions`` mirrors
-``autograd._propagate``), so summing a node's contributions in order reproduces ``grad()`` bit
-for bit, inf and nan included.
+the engine's own topological sort marks the nodes, as every pass does). The float arithmetic is
+the engine's own, in the engine's order (``_contributions`` mirrors ``autograd._propagate``), so
+summing a node's contributions in order reproduces ``grad()`` bit for bit, inf and nan included.
 """
 
 from __future__ import annotations
