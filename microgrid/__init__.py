@@ -28,6 +28,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "trace": "static.trace",
     "TracedFunction": "static.trace",
+    "step_through": "view.stepping",
+    "StepThrough": "view.stepping",
     "explain": "view.explain",
     "compare_grads": "view.grade",
 }
@@ -63,6 +65,8 @@ __all__ = [
     "no_grad",
     "relu",
     "sigmoid",
+    "step_through",
+    "StepThrough",
     "tanh",
     "topological_order",
     "trace",

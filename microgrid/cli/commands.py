@@ -6,6 +6,7 @@
     microgrid grad "log(a)" a=-1 --json             # the same as JSON
     microgrid draw "3*(a+b*c)" a=5 b=3 c=2 -o graph.png
     microgrid explain "3*(a+b*c)" a=5 b=3 c=2       # the chain rule, node by node
+    microgrid step "3*(a+b*c)" a=5 b=3 c=2 -o backprop.html   # forward and backward, step by step
     microgrid demo                                  # the course from J = 3(a+bc) to training
 
 Formulas are read by ``microgrid.expr`` (a whitelist, never ``eval``). Anything wrong with the
@@ -111,6 +112,17 @@ def _parser() -> _Parser:
     p.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
                    help="epochs of training on the breast cancer data")
     p.set_defaults(run=_demo, prog="microgrid demo")
+
+    p = sub.add_parser("step", help="write a page that steps through the forward and backward "
+                       "pass of a formula", description="Write one self-contained page (.html) "
+                       "that steps through the formula's forward pass, then its backward pass "
+                       "one contribution at a time; or an animated GIF of the same steps (.gif, "
+                       "needs Pillow).")
+    p.add_argument("expression", metavar="EXPR", help=formula)
+    p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the page to write (.html), or an animated GIF (.gif)")
+    p.set_defaults(run=_step, prog="microgrid step")
     return parser
 
 
@@ -357,6 +369,35 @@ def _demo_training(epochs: int) -> None:
     print(f"mean loss: first epoch {history.epoch_loss[0]:.4f}, last {history.epoch_loss[-1]:.4f}")
     print(f"train accuracy {accuracy(model, Z_train, y_train):.1%}")
     print(f"test accuracy  {accuracy(model, Z_test, y_test):.1%}")
+
+
+# --- microgrid step --------------------------------------------------------------------------
+
+
+def _step(args: argparse.Namespace) -> int:
+    from ..view.stepping import step_through
+
+    ext = args.output.rsplit(".", 1)[-1].lower() if "." in args.output else ""
+    if ext not in ("html", "htm", "gif"):  # a bad extension is reported before any work
+        raise UsageError(f"cannot tell the format of {_short(args.output)}: "
+                         "use a file name ending in .html or .gif")
+    out, leaves = _evaluate(args)
+    if type(out) is not Value:
+        raise UsageError("the formula has no variable, so there is no graph to step through: "
+                         "give one, e.g. '3*(a+b*c)' a=5 b=3 c=2")
+    if out._op is None:
+        raise UsageError(f"the formula is just the variable {out.label}: there is no op to step "
+                         f"through; write an expression such as '3*{out.label}'")
+    # the course's name for the output, so the page reads dJ/da; the formula is its title
+    name = "J"
+    while name in leaves:
+        name += "'"
+    out.label = name
+    page = step_through(out)
+    page.title = f"{out.label} = {args.expression.strip()}"
+    page.save(args.output)
+    print(f"wrote {args.output}: {len(page) - 1} steps, forward then backward")
+    return 0
 
 
 # --- helpers ---------------------------------------------------------------------------------

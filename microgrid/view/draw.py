@@ -70,6 +70,7 @@ def draw(root: Any, rankdir: str = "LR", show_grad: bool | None = None, max_node
     graph.values = len(nodes)
     across = rankdir in ("LR", "RL")  # records lay their fields out across the rank direction
     names = {v: f"v{i}" for i, v in enumerate(nodes)}
+    graph.node_ids = names  # each Value's DOT name, the <title> of its group in the SVG
     is_root = set(roots)
     for v in nodes:
         name = names[v]
