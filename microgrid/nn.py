@@ -8,7 +8,8 @@ you can draw and inspect.
 
 Parameters carry labels, so a drawing reads like the course's notation: logistic regression has
 ``w1 … wn`` and ``b``; in an MLP, the neuron ``j`` of layer ``l`` (both counted from 1, as the
-course counts layers) has weights ``Ll.nj.w1 …`` and bias ``Ll.nj.b``.
+course counts layers) has weights ``Ll.nj.w1 …`` and bias ``Ll.nj.b``, and its output is
+labelled ``Ll.nj``.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class Neuron(Module):
         self.w = [Value(rng.uniform(-bound, bound), label=f"{prefix}w{k}")
                   for k in range(1, nin + 1)]
         self.b = Value(rng.uniform(-bound, bound), label=f"{prefix}b")
+        # its output is labelled with the neuron's name (L1.n1), so that a drawing can fold the
+        # neuron into one box (draw(..., group="neuron"), see microgrid.view.groups)
+        self.name = prefix.rstrip(".")
 
     def forward(self, x: Sequence[Any]) -> Value:
         x = _sample(x, len(self.w))
@@ -103,7 +107,10 @@ class Neuron(Module):
     def _forward(self, x: Sequence[Any]) -> Value:
         # a list, then sum() in C: the fastest way to build the n products and n additions
         z = sum([wi * xi for wi, xi in zip(self.w, x)], self.b)
-        return z if self._act is None else self._act(z)
+        out = z if self._act is None else self._act(z)
+        if self.name:
+            out.label = self.name
+        return out
 
     def parameters(self) -> list[Value]:
         return [*self.w, self.b]

@@ -18,6 +18,7 @@ import gc
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from math import hypot
 from typing import Any
 
 from .engine.ops import _to_float, is_number
@@ -35,13 +36,22 @@ class History:
       each step's update, so they cost no extra pass over the data;
     - ``batch_size``: samples per step (m for full batches); the last step of an epoch gets
       the remaining m mod batch_size samples when it doesn't divide m;
-    - ``steps_per_epoch``: ⌈m / batch_size⌉.
+    - ``steps_per_epoch``: ⌈m / batch_size⌉;
+    - ``grad_norm``: for a model made of layers (``MLP``, ``Layer``, ``Neuron``), each layer's
+      name (``"L1"``, ``"L2"`` ...) -> one float per epoch, the mean over the epoch's steps of
+      the L2 norm of that layer's parameter gradients. Vanishing gradients show here as the
+      first layers' norms falling far below the last's;
+    - ``dead_fraction``: for each ReLU layer, one float per epoch, the fraction of its neurons
+      whose parameters got a gradient of exactly 0 at every step of the epoch (dead ReLUs:
+      their z was ≤ 0 on every sample, so they no longer learn).
     """
 
     step_loss: list[float] = field(default_factory=list)
     epoch_loss: list[float] = field(default_factory=list)
     batch_size: int = 0
     steps_per_epoch: int = 0
+    grad_norm: dict[str, list[float]] = field(default_factory=dict)
+    dead_fraction: dict[str, list[float]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         last = f", final loss {self.epoch_loss[-1]:.6g}" if self.epoch_loss else ""
@@ -116,10 +126,18 @@ def _epochs(model: Callable[[Any], Any], rows: list[list[float]], labels: list[f
     m = len(rows)
     order = list(range(m))
     rng = random.Random(seed)
+    layers = _layers(model)
+    flat = [[p for params in neurons for p in params] for _, neurons, _ in layers]
+    for name, _, relu in layers:
+        history.grad_norm[name] = []
+        if relu:
+            history.dead_fraction[name] = []
     for _ in range(epochs):
         if shuffle and b < m:
             rng.shuffle(order)
         total = 0.0
+        norms = [0.0] * len(layers)
+        alive = [[False] * len(neurons) for _, neurons, _ in layers]
         for start in range(0, m, b):
             batch = order[start:start + b]
             optimizer.zero_grad()
@@ -129,13 +147,49 @@ def _epochs(model: Callable[[Any], Any], rows: list[list[float]], labels: list[f
                 raise TypeError(f"loss(model(x), y) must give a Value, not "
                                 f"{type(losses[0]).__name__}")
             J.backward()
+            for i, (_, neurons, relu) in enumerate(layers):
+                # hypot: the L2 norm in one C call, without overflow (a few µs per step)
+                if relu:  # per neuron, to tell the dead ones
+                    each = [hypot(*[p.grad for p in params]) for params in neurons]
+                    for j, n in enumerate(each):
+                        if n != 0.0:
+                            alive[i][j] = True
+                    norms[i] += hypot(*each)
+                else:
+                    norms[i] += hypot(*[p.grad for p in flat[i]])
             optimizer.step()
             history.step_loss.append(J.data)
             total += J.data * len(batch)
         history.epoch_loss.append(total / m)
+        for i, (name, _, relu) in enumerate(layers):
+            history.grad_norm[name].append(norms[i] / history.steps_per_epoch)
+            if relu:
+                history.dead_fraction[name].append(alive[i].count(False) / len(alive[i]))
         if bar is not None:
             bar.set_postfix(loss=f"{total / m:.4g}", refresh=False)
             bar.update()
+
+
+def _layers(model: Any) -> list[tuple[str, list[list[Value]], bool]]:
+    """(name, each neuron's parameters, whether it is a ReLU layer) for each layer of a model
+    built from ``microgrid.nn`` (anything with ``layers`` of ``neurons``, or ``neurons``, or a
+    single neuron's ``w`` and ``b``); [] for any other model, whose history then has no
+    per-layer entries."""
+    layers = getattr(model, "layers", None)
+    if layers is None:
+        layers = [model] if hasattr(model, "neurons") else None
+    if layers is None:
+        if isinstance(getattr(model, "w", None), list) and type(getattr(model, "b", None)) is Value:
+            return [("L1", [[*model.w, model.b]], getattr(model, "activation", None) == "relu")]
+        return []
+    found = []
+    for i, layer in enumerate(layers):
+        neurons = getattr(layer, "neurons", None)
+        if not neurons:
+            return []
+        found.append((f"L{i + 1}", [list(n.parameters()) for n in neurons],
+                      getattr(layer, "activation", None) == "relu"))
+    return found
 
 
 def predict(model: Callable[[Any], Any], X: Any, threshold: float = 0.5) -> list[int]:

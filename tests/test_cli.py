@@ -173,13 +173,30 @@ def test_draw_writes_the_dot_text(tmp_path, capsys):
     target = tmp_path / "graph.dot"
     assert main(["draw", "3*(a+b*c)", "a=5", "b=3", "c=2", "-o", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
-    for record in ["{ a | data 5 | grad 3 }", "{ b | data 3 | grad 6 }",
-                   "{ c | data 2 | grad 9 }", "{ 3*(a+b*c) | data 33 | grad 1 }"]:
+    for record in ["a | data 5 | grad 3", "b | data 3 | grad 6",
+                   "c | data 2 | grad 9", "3*(a+b*c) | data 33 | grad 1"]:
         assert record in text
     assert main(["draw", "a*b", "a=5", "b=3", "--no-grad", "--rankdir", "TB",
                  "-o", str(target)]) == 0
     text = target.read_text(encoding="utf-8")
     assert "grad" not in text and "rankdir=TB" in text
+
+
+def test_draw_local_derivatives_grad_colours_and_max_nodes(tmp_path, capsys):
+    target = tmp_path / "graph.dot"
+    assert main(["draw", "3*(a+b*c)", "a=5", "b=3", "c=2", "--local", "--color", "grad",
+                 "-o", str(target)]) == 0
+    text = target.read_text(encoding="utf-8")
+    assert "∂u/∂b = 2" not in text  # unlabelled inner nodes are t1, t2 ...
+    assert "/∂b = 2" in text and "/∂a = 1" in text and "|grad|" in text
+    big = "+".join(["(" + "+".join(["a*b"] * 40) + ")"] * 30)  # 2,401 Values
+    capsys.readouterr()
+    assert main(["draw", big, "a=1", "b=2", "-o", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "2,401 Values" in err and "raise --max-nodes" in err and len(err.splitlines()) == 1
+    assert main(["draw", big, "a=1", "b=2", "--max-nodes", "3000", "-o", str(target)]) == 0
+    assert main(["draw", "a", "a=1", "--local", "-o", str(target)]) == 2
+    assert "no operation" in capsys.readouterr().err
 
 
 # --- through a subprocess ----------------------------------------------------------------
@@ -356,10 +373,12 @@ def test_demo_with_dot_saves_pngs_and_trains(dot, tmp_path):
     r = cli("demo", "--out", str(folder), "--epochs", "2")
     assert r.returncode == 0, r.stderr
     check_demo_text(r.stdout)
-    for name in ("computation_graph.png", "logistic_regression.png"):
+    for name in ("computation_graph.png", "local_derivatives.png", "logistic_regression.png"):
         data = (folder / name).read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 2000
         assert f"wrote {folder / name}" in r.stdout
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        assert width <= 3.6 * height and width <= 1280  # fits a screen, text at full size
     assert "2/2" in r.stderr  # the progress bar ran to the end
     assert "Traceback" not in r.stderr
 
@@ -370,6 +389,7 @@ def test_demo_without_dot_writes_dot_files_and_says_how_to_install(no_dot, tmp_p
     check_demo_text(r.stdout)
     folder = tmp_path / "microgrid-demo"  # the default folder, in the current directory
     assert sorted(p.name for p in folder.iterdir()) == ["computation_graph.dot",
+                                                        "local_derivatives.dot",
                                                         "logistic_regression.dot"]
     assert "data 33" in (folder / "computation_graph.dot").read_text(encoding="utf-8")
     notes = [line for line in r.stdout.splitlines() if "apt install graphviz" in line]

@@ -41,17 +41,15 @@ def test_course_graph_records_show_label_data_grad(course_graph):
     g = draw(course_graph())
     assert isinstance(g, graphviz.Digraph)
     labels = sorted(label_of(a) for a in nodes(g.source).values())
-    for record in ["{ J | data 33 | grad 1 }", "{ v | data 11 | grad 3 }",
-                   "{ u | data 6 | grad 3 }", "{ a | data 5 | grad 3 }",
-                   "{ b | data 3 | grad 6 }", "{ c | data 2 | grad 9 }"]:
+    for record in ["J | data 33 | grad 1", "v | data 11 | grad 3", "u | data 6 | grad 3",
+                   "a | data 5 | grad 3", "b | data 3 | grad 6", "c | data 2 | grad 9"]:
         assert record in labels
-    assert labels.count(OPS["mul"].symbol) == 2
-    assert labels.count(OPS["add"].symbol) == 1
-    assert "3" in labels  # the number operand of 3 * v, drawn as itself
-    assert "rankdir=LR" in g.source
-    # 6 values + 3 ops + 1 number; edges: 5 inputs into ops (incl. the number) + 3 ops out
-    assert len(nodes(g.source)) == 10
-    assert len(edges(g.source)) == 9
+    # the number operand of 3 * v is folded into its op, as on the slide
+    assert sorted(label for label in labels if "|" not in label) == ["+", "×", "× 3"]
+    assert "rankdir=LR" in g.source  # left to right, like the slide
+    # 6 values + 3 ops; edges: 5 Value inputs into ops + 3 ops out
+    assert len(nodes(g.source)) == 9
+    assert len(edges(g.source)) == 8
 
 
 def test_a_drawing_has_a_stable_repr():
@@ -59,12 +57,13 @@ def test_a_drawing_has_a_stable_repr():
     assert repr(draw(a * a + 1)) == "<drawing of 3 Values: .source holds the DOT>"
 
 
-def test_a_number_operand_is_a_plain_node_without_grad():
+def test_a_number_operand_is_folded_into_its_op():
     x = Value(2.0, label="x")
-    g = draw(2.5 * x)
-    consts = [a for a in nodes(g.source).values() if "plaintext" in a]
-    assert len(consts) == 1
-    assert label_of(consts[0]) == "2.5"
+    for out, op in [(2.5 * x, "× 2.5"), (x + 1, "+ 1"), (x - 1, "x − 1"), (1 - x, "1 − x"),
+                    (x / 4, "x ÷ 4"), (x**2, "x ^ 2"), (2**x, "2 ^ x")]:
+        g = draw(out)
+        assert [label_of(a) for a in nodes(g.source).values() if "ellipse" in a] == [op]
+        assert len(nodes(g.source)) == 3  # x, the op, the result: no node for the number
 
 
 def test_every_op_symbol_comes_from_the_table():
@@ -75,7 +74,25 @@ def test_every_op_symbol_comes_from_the_table():
     for out in outs:
         g = draw(out)
         ops = [label_of(a) for a in nodes(g.source).values() if "ellipse" in a]
-        assert ops == [out._op.symbol]
+        if len(out.inputs) == 2 and not out._op.symmetric:
+            assert ops == [f"x {out._op.symbol} y"]
+        else:
+            assert ops == [out._op.symbol]
+
+
+def test_operand_order_is_written_for_every_op_that_is_not_symmetric():
+    a, b = Value(5.0, label="a"), Value(3.0, label="b")
+    binary = [op for op in OPS.values() if op.arity == 2]
+    assert {op.name for op in binary if not op.symmetric} >= {"sub", "div", "pow"}
+    for op in binary:
+        fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+              "div": lambda x, y: x / y, "pow": lambda x, y: x**y}[op.name]
+        ops = sorted(label_of(at) for at in nodes(draw([fn(a, b), fn(b, a)]).source).values()
+                     if "ellipse" in at)
+        if op.symmetric:
+            assert ops == [op.symbol, op.symbol]
+        else:  # the two pictures differ, and each says which input comes first
+            assert ops == [f"a {op.symbol} b", f"b {op.symbol} a"]
 
 
 def test_inputs_are_wired_in_order_for_non_commutative_ops():
@@ -92,7 +109,7 @@ def test_four_significant_digits_and_non_finite_numbers():
     y = x * 1e-7
     y.backward()
     labels = [label_of(a) for a in nodes(draw(y).source).values()]
-    assert "{ x | data 3.142 | grad 1e-07 }" in labels
+    assert "x | data 3.142 | grad 1e-07" in labels
     z = Value(-1.0, label="z").log()
     assert "data nan" in draw(z).source
     assert "data inf" in draw(Value(1000.0, label="t").exp()).source
@@ -112,7 +129,7 @@ def test_colours_tell_leaves_and_root_apart(course_graph):
 def test_show_grad_false_and_top_to_bottom(course_graph):
     g = draw(course_graph(), show_grad=False, rankdir="TB")
     labels = [label_of(a) for a in nodes(g.source).values()]
-    assert "J | data 33" in labels  # no braces: a TB record is laid out across already
+    assert "J | data 33" in labels
     assert "grad" not in g.source
     assert "rankdir=TB" in g.source
 
@@ -228,7 +245,7 @@ def test_svg_through_dot_shows_labels_values_and_grads(dot, tmp_path, course_gra
     draw(course_graph(), path=str(tmp_path / "graph.svg"))
     texts = svg_texts((tmp_path / "graph.svg").read_text(encoding="utf-8"))
     for t in ["J", "data 33", "grad 1", "a", "data 5", "grad 3", "b", "grad 6", "c", "grad 9",
-              OPS["mul"].symbol, OPS["add"].symbol, "3"]:
+              OPS["mul"].symbol, OPS["add"].symbol, "× 3"]:
         assert t in texts
 
 
@@ -275,8 +292,8 @@ def test_hostile_labels_make_valid_dot_and_show_as_typed(dot, capfd):
     assert "syntax error" not in capfd.readouterr().err.lower()
     texts = svg_texts(svg)
     for label in HOSTILE_LABELS:
-        if label == "two\nlines":
-            assert "two" in texts and "lines" in texts
+        if label == "two\nlines":  # a name is one line
+            assert "two lines" in texts
         elif "\t" in label:
             assert any(t and t.startswith("tab") and "null" in t for t in texts)
         else:
@@ -317,3 +334,17 @@ def test_import_microgrid_does_not_import_graphviz():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_traced_graph_shares_the_nodes_its_code_computes_once():
+    def loss(w1, w2, b, x1, x2, y):
+        a = mg.sigmoid(w1 * x1 + w2 * x2 + b)
+        return -(y * mg.log(a) + (1 - y) * mg.log(1 - a))
+
+    f = mg.trace(loss, wrt=["w1", "w2", "b"])
+    before = f.value_and_grad(0.1, -0.3, 0.2, 2.0, 1.5, 1.0)
+    assert "t1 = 1 - a" in f.source  # used by the loss and by σ's derivative
+    labels = [v.label for v in mg.view.draw._collect(f.graph_roots(), 2000) if v.label]
+    assert labels.count("t1") == 1
+    assert len(labels) == len(set(labels))
+    assert f.value_and_grad(0.1, -0.3, 0.2, 2.0, 1.5, 1.0) == before

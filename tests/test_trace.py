@@ -597,7 +597,7 @@ def test_the_drawing_names_its_values_as_the_source_does():
     f.value_and_grad(*args)
     dot = mg.draw(f).source
     for name in ("a", "da", "dw1", "db", "t1", "out"):
-        assert f"{{ {name} | data " in dot, name
+        assert f"label=\"{name} | data " in dot, name  # a record: name | data ...
     variables = source_variables(f, *args)
     labels = {v.label for v in drawn_values(f)} - {""}
     assert labels <= set(variables)  # no name the code doesn't have

@@ -85,9 +85,16 @@ def _parser() -> _Parser:
     p.add_argument("variables", metavar="NAME=VALUE", nargs="*", help="each variable's value")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the picture to write: .png, .svg, .pdf, or .dot for the DOT text")
-    p.add_argument("--rankdir", default="LR", choices=("LR", "RL", "TB", "BT"),
-                   help="direction of the graph (default LR: inputs on the left)")
+    p.add_argument("--rankdir", default=None, choices=("LR", "RL", "TB", "BT"),
+                   help="direction of the graph (default: LR, inputs on the left, unless "
+                   "that is wider than 3:1, then TB)")
     p.add_argument("--no-grad", action="store_true", help="show data only")
+    p.add_argument("--local", action="store_true",
+                   help="write each edge's local derivative d(out)/d(in) on it")
+    p.add_argument("--color", default="kind", choices=("kind", "grad"),
+                   help="fill by kind (leaves, outputs) or by |grad| on a log scale")
+    p.add_argument("--max-nodes", type=_positive_int, default=2000, metavar="N",
+                   help="refuse graphs of more than N values (default 2000)")
     p.set_defaults(run=_draw, prog="microgrid draw")
 
     p = sub.add_parser("explain", help="print the chain rule worked out for every node",
@@ -211,7 +218,15 @@ def _draw(args: argparse.Namespace) -> int:
     if not out.label:
         text = args.expression.strip()
         out.label = text if len(text) <= 30 else "output"
-    draw(out, rankdir=args.rankdir, show_grad=not args.no_grad, path=args.output)
+    if args.local and out._op is None:
+        raise UsageError("--local labels edges with local derivatives, but the formula has no "
+                         "operation: there is no edge to label")
+    try:
+        draw(out, rankdir=args.rankdir, show_grad=not args.no_grad, max_nodes=args.max_nodes,
+             path=args.output, show_local=args.local, color=args.color)
+    except ValueError as e:  # too big: say it with the option's own name
+        raise UsageError(str(e).replace("max_nodes=", "--max-nodes ")
+                         .replace("raise max_nodes", "raise --max-nodes")) from None
     print(f"wrote {args.output}")
     return 0
 
@@ -256,7 +271,9 @@ def _demo(args: argparse.Namespace) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     J = _demo_graph()
     L = _demo_logistic()
-    _demo_pictures(folder, {"computation_graph": J, "logistic_regression": L})
+    _demo_pictures(folder, {"computation_graph": (J, {}),
+                            "local_derivatives": (J, {"show_local": True}),
+                            "logistic_regression": (L, {})})
     _demo_training(DEMO_EPOCHS if args.epochs is None else args.epochs)
     return 0
 
@@ -325,13 +342,13 @@ def _demo_logistic() -> Value:
     return L
 
 
-def _demo_pictures(folder: Any, graphs: dict[str, Value]) -> None:
+def _demo_pictures(folder: Any, graphs: dict[str, tuple[Value, dict[str, Any]]]) -> None:
     from ..view.draw import INSTALL_HINT, GraphvizNotFound, draw
 
-    _title(f"3. Pictures of both graphs, in {folder}/")
+    _title(f"3. Pictures of both graphs (and J's local derivatives on its edges), in {folder}/")
     missing = False
-    for name, root in graphs.items():
-        graph = draw(root)
+    for name, (root, options) in graphs.items():
+        graph = draw(root, **options)
         target = folder / f"{name}.png"
         try:
             target.write_bytes(graph.pipe(format="png"))

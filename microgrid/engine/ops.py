@@ -90,11 +90,12 @@ class Op:
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
-                 "operands", "torch", "jax")
+                 "operands", "symmetric", "torch", "jax")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
-                 rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str) -> None:
+                 rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str,
+                 symmetric: bool = False) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
         self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
@@ -104,6 +105,9 @@ class Op:
         self.array = array  # forward on NumPy arrays: array(np, x[, y])
         self.rule = rule  # each local derivative as text, "{x}" "{y}" "{out}" naming operands
         self.operands = operands  # what each input is called, in order ("base", "exponent")
+        # x op y == y op x: the inputs' order needn't be shown. False for − ÷ ^, whose pictures
+        # must say which input is which
+        self.symmetric = symmetric
         self.torch = torch  # the forward in PyTorch, e.g. "torch.exp({x})"
         self.jax = jax  # the forward in JAX, e.g. "jnp.exp({x})"
 
@@ -132,6 +136,7 @@ ADD = _op(
     jax="{x} + {y}",
     symbol="+",
     operands=("x", "y"),
+    symmetric=True,
 )
 SUB = _op(
     "sub",
@@ -156,6 +161,7 @@ MUL = _op(
     jax="{x} * {y}",
     symbol="×",
     operands=("x", "y"),
+    symmetric=True,
 )
 # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
 DIV = _op(

@@ -346,10 +346,25 @@ def _label_as_in_code(code: Code, roots: list[Value], forward: set[Value]) -> No
 
     Only Values this recording made are named, never the caller's: a variable holds a Value
     computed from the arguments (a Value from outside the function is a constant of the
-    code), and a gradient outside the forward graph was made by ``grad``."""
+    code), and a gradient outside the forward graph was made by ``grad``.
+
+    The code computes equal nodes once (``1 - a`` of the loss and of σ's derivative are one
+    ``t1``), so the graph is made to share them too: every use of a twin is pointed at the
+    first Value of that name. Otherwise the picture shows two different nodes called ``t1``."""
+    first: dict[str, Value] = {}
+    twins: dict[Value, Value] = {}
     for v, name in code.variables.items():
-        if not v.label:
+        kept = first.setdefault(name, v)
+        if kept is not v:
+            twins[v] = kept
+        elif not v.label:
             v.label = name
+    if twins:
+        for v in {v: None for root in roots for v in topological_order(root)}:
+            if v._x in twins:
+                v._x = twins[v._x]
+            if v._y in twins:
+                v._y = twins[v._y]
     for v, name in zip(roots, code.returned):
         if not v.label and v not in forward:
             v.label = name

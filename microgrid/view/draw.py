@@ -1,9 +1,24 @@
-"""Draw a computation graph with Graphviz: every Value with its data and grad, every op between.
+"""Draw a computation graph with Graphviz: each Value with its name, data and grad, each op between.
 
-The picture is the course's: a record ``label | data | grad`` per Value, a small node per op
-(``+``, ``×``, ``σ`` ... read from ``ops.OPS``) between the inputs and the result, and a plain
-number for each constant operand. Leaves and outputs get their own colours so the eye finds
-where the gradient starts and where it ends up.
+The picture is the course's: a record ``name | data | grad`` per Value, a small node per op
+between the inputs and the result, and leaves and outputs in their own colours so the eye finds
+where the gradient starts and where it ends up. Everything an op node says comes from its entry
+in ``ops.OPS``:
+
+* a number operand is folded into the op (``× 3``, ``+ 1``) instead of being a node of its own;
+* an op whose inputs can't be swapped (``op.symmetric`` is False: − ÷ ^) spells out which input
+  is which, ``1 − a``, ``t3 ^ 2``, using the names of the records;
+* ``show_local=True`` writes on each edge the local derivative ∂out/∂in at the current values,
+  from ``op.grads``, as the course's figure does (∂v/∂u = 1, ∂u/∂b = 2).
+
+Names come from ``view.names.node_names``, shared by every view, so ``t3`` in a picture is
+``t3`` in an explanation. The layout direction follows the graph's shape (a long chain is laid
+out top to bottom, so the picture fits a screen); ``color="grad"`` shades nodes by |grad| on a
+log scale, and ``group="neuron"``/``"layer"`` folds each neuron (or layer) of a ``microgrid.nn``
+model into one box (see ``view.groups``).
+
+The DOT node ids are ``v0, v1 ...`` for Values (``v0`` is the first output), ``v0op`` for the op
+that made ``v0``, ``g0, g1 ...`` for group boxes, so other tools can find nodes in the SVG.
 
 ``graphviz`` is imported only when a drawing is made, so ``import microgrid`` needs nothing
 beyond the standard library.
@@ -11,23 +26,40 @@ beyond the standard library.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from typing import Any
 
+from ..engine.autograd import topological_order
 from ..engine.value import Value
+from .fonts import FONTNAME, check_labels
+from .groups import GROUPS, Group, find_groups
+from .names import node_names
+from .names import number as _num
 
 INSTALL_HINT = ("install Graphviz's `dot` program: apt install graphviz, brew install graphviz, "
                 "conda install -c conda-forge graphviz or choco install graphviz")
 
 FORMATS = ("png", "svg", "pdf", "dot")  # what draw(path=...) writes, chosen by the extension
+RANKDIRS = ("LR", "RL", "TB", "BT")
+COLORS = ("kind", "grad")  # what the fill colour says: leaf/output/inner, or |grad|
 
 LEAF_COLOR = "#cfe8ff"  # inputs and parameters: where gradients end up
 ROOT_COLOR = "#ffd9a8"  # the output(s): where backward() starts
 OP_COLOR = "#eeeeee"
+GROUP_COLOR = "#e3f4e1"  # a neuron or layer folded into one box
+LOCAL_COLOR = "#1f4e9a"  # the local derivatives written on edges
+
+# color="grad": light to dark with |grad| on a log scale; exactly 0 stands apart (a dead ReLU)
+GRAD_SHADES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+ZERO_COLOR = "#ffd6d6"  # grad exactly 0: no gradient reaches this node
+NONFINITE_COLOR = "#ff66cc"  # grad inf or nan
+MAX_ASPECT = 3.0  # widest picture (width / height) the automatic direction accepts
 
 _RECORD_SPECIAL = str.maketrans({"{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>",
                                  '"': '\\"'})
+_HTML_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
 class GraphvizNotFound(RuntimeError):
@@ -38,68 +70,306 @@ class GraphvizNotFound(RuntimeError):
     """
 
 
-def draw(root: Any, rankdir: str = "LR", show_grad: bool | None = None, max_nodes: int = 2000,
-         path: str | os.PathLike[str] | None = None) -> Any:
-    """A ``graphviz.Digraph`` of the graph below ``root``: label | data | grad for each Value.
+def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
+         max_nodes: int = 2000, path: str | os.PathLike[str] | None = None, *,
+         show_local: bool = False, color: str = "kind", group: str | None = None) -> Any:
+    """A ``graphviz.Digraph`` of the graph below ``root``: name | data | grad for each Value.
 
     ``root`` is a Value, a sequence of Values (several outputs in one picture), or anything with
     a ``graph_roots()`` method returning Values, such as a traced function. In Jupyter the result
     shows itself; ``.render()``/``.pipe()`` make files, or pass ``path="graph.png"`` to save at
-    once (png, svg, pdf or dot, from the extension). ``rankdir`` is "LR" (inputs on the left),
-    "RL", "TB" or "BT".
+    once (png, svg, pdf or dot, from the extension).
 
-    ``show_grad`` defaults to True, but to False for a traced function: its recorded graph is
-    run as code, not by ``backward()``, so its nodes' ``.grad`` say nothing.
+    - ``rankdir``: "LR" (inputs on the left), "RL", "TB" or "BT"; by default LR unless that
+      makes the picture wider than 3:1 (a long chain), then TB.
+    - ``show_grad`` defaults to True, but to False for a traced function: its recorded graph is
+      run as code, not by ``backward()``, so its nodes' ``.grad`` say nothing.
+    - ``show_local=True`` labels each edge into an op with ∂out/∂in at the current values.
+    - ``color="grad"`` shades each node by |grad| on a log scale, with a legend; a grad of
+      exactly 0 has a colour of its own. The default, "kind", colours leaves and outputs.
+    - ``group="neuron"`` (or ``"layer"``) draws each neuron (layer) of a ``microgrid.nn`` model
+      as one box; everything else is drawn as usual.
 
     A graph with more than ``max_nodes`` Values raises ``ValueError`` instead of producing an
-    unreadable picture that takes minutes to lay out: draw one sample's graph instead.
+    unreadable picture that takes minutes to lay out: draw one sample's graph, or group it.
     """
     roots = _roots(root)
+    traced = hasattr(root, "graph_roots")
     if show_grad is None:
-        show_grad = not hasattr(root, "graph_roots")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT', not {rankdir!r}")
+        show_grad = not traced
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT' (or None to choose from the "
+                         f"graph's shape), not {rankdir!r}")
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+    if type(show_local) is not bool:
+        raise TypeError(f"show_local must be True or False, not {show_local!r}")
+    if color not in COLORS:
+        raise ValueError(f"color must be 'kind' (leaves and outputs) or 'grad' (|grad| on a log "
+                         f"scale), not {color!r}")
+    if group is not None and group not in GROUPS:
+        raise ValueError(f"group must be None, 'neuron' or 'layer', not {group!r}")
+    if color == "grad" and traced and not show_grad:
+        raise ValueError("color='grad' shades by .grad, which a traced function's nodes don't "
+                         "have (its backward is code); draw the eager graph after backward()")
     fmt = _format_of(path) if path is not None else None
     nodes = _collect(roots, max_nodes)
-
-    import graphviz
-
-    graph = _digraph_class()(graph_attr={"rankdir": rankdir})
-    graph.values = len(nodes)
-    across = rankdir in ("LR", "RL")  # records lay their fields out across the rank direction
-    names = {v: f"v{i}" for i, v in enumerate(nodes)}
-    graph.node_ids = names  # each Value's DOT name, the <title> of its group in the SVG
-    is_root = set(roots)
     for v in nodes:
-        name = names[v]
-        fields = [_escape(v.label), f"data {_num(v.data)}"]
+        if type(v.label) is not str:
+            raise TypeError(f"a Value's label must be a str, not {type(v.label).__name__} "
+                            f"({v.label!r}); set v.label = str(...)")
+    if show_local and all(v._op is None for v in nodes):
+        raise ValueError("show_local=True labels the edges into ops with local derivatives, "
+                         "but this graph is a single Value with no op: there is no edge to label")
+    if show_local and group is not None:
+        raise ValueError("show_local=True can't label edges inside a group's box; "
+                         "draw without group= to see every local derivative")
+    check_labels(v.label for v in nodes)
+
+    ids = {v: f"v{i}" for i, v in enumerate(nodes)}
+    # inputs first, in the engine's own order, so names match every other view's (t1 is t1)
+    order = list(dict.fromkeys(v for r in roots for v in topological_order(r)))
+    names = node_names(order)
+    groups = find_groups(order, group, roots) if group is not None else {}
+    if group is not None and not groups:
+        raise ValueError(f"group={group!r} found no neuron in this graph: a neuron's parameters "
+                         "are labelled LAYER.NEURON.w1 ... LAYER.NEURON.b, as microgrid.nn.MLP "
+                         "labels them; draw without group= to see the whole graph")
+    plan = _Plan()
+    shown = [v for v in nodes if v not in groups]  # the legend spans what the picture shows
+    shown += [g.output for g in set(groups.values()) if g.output is not None]
+    shade = _GradShade([v.grad for v in shown]) if color == "grad" else None
+    is_root = set(roots)
+    boxes: dict[Group, str] = {}
+    for g in dict.fromkeys(groups.values()):
+        if g.output is not None:  # what is read from the box is called as the box is
+            names[g.output] = g.name
+        boxes[g] = f"g{len(boxes)}"
+        fields = [g.name, g.what]
+        out = g.output
+        if out is not None:
+            fields.append(f"data {_num(out.data)}")
+            if show_grad:
+                fields.append(f"grad {_num(out.grad)}")
+        fill = shade.fill(out.grad) if shade and out is not None else GROUP_COLOR
+        plan.record(boxes[g], fields, fill, out is not None and out in is_root)
+
+    def drawn(v: Value) -> str:  # the DOT node that stands for v: its record or its group's box
+        g = groups.get(v)
+        return ids[v] if g is None else boxes[g]
+
+    for v in order:
+        if v in groups:  # inside a box: only edges from outside into the box are drawn
+            g = groups[v]
+            for x in v.inputs:
+                if type(x) is Value and groups.get(x) is not g:
+                    plan.edge(drawn(x), boxes[g])
+            continue
+        name = ids[v]
+        fields = [names[v], f"data {_num(v.data)}"]
         if show_grad:
             fields.append(f"grad {_num(v.grad)}")
-        label = " | ".join(fields)
-        color = ROOT_COLOR if v in is_root else LEAF_COLOR if v._op is None else "white"
-        graph.node(name, graphviz.nohtml("{ " + label + " }" if across else label),
-                   shape="record", style="filled", fillcolor=color)
+        if shade is not None:
+            fill = shade.fill(v.grad)
+        else:
+            fill = ROOT_COLOR if v in is_root else LEAF_COLOR if v._op is None else "white"
+        plan.record(name, fields, fill, v in is_root)
         op = v._op
         if op is None:
             continue
-        # the op node sits between the inputs and the result; ordering=in keeps x before y,
-        # which matters for − ÷ ^
         op_name = name + "op"
-        graph.node(op_name, graphviz.nohtml(_escape(op.symbol)), shape="ellipse",
-                   style="filled", fillcolor=OP_COLOR, ordering="in")
+        plan.op(op_name, _op_label(v, names))
+        local = _local_derivatives(v) if show_local else None
         for i, x in enumerate(v.inputs):
-            if type(x) is Value:
-                graph.edge(names[x], op_name)
-            else:  # a number operand: not a node of the graph, so no grad; shown as it is
-                const = f"{op_name}c{i}"
-                graph.node(const, graphviz.nohtml(_escape(_num(x))), shape="plaintext")
-                graph.edge(const, op_name)
-        graph.edge(op_name, name)
+            if type(x) is not Value:
+                continue  # a number operand is written in the op's label
+            label = f"∂{names[v]}/∂{names[x]} = {_num(local[i])}" if local else ""
+            plan.edge(drawn(x), op_name, label)
+        plan.edge(op_name, name)
+
+    import graphviz
+
+    direction = rankdir or plan.direction()
+    graph = _digraph_class()(
+        graph_attr={"rankdir": direction, "fontname": FONTNAME, "nodesep": "0.18",
+                    "ranksep": "0.3"},
+        node_attr={"fontname": FONTNAME, "fontsize": "12", "margin": "0.07,0.03",
+                   "height": "0", "width": "0"},
+        edge_attr={"fontname": FONTNAME, "fontsize": "10", "arrowsize": "0.7"})
+    graph.values = len(nodes)
+    # each Value's DOT name (its group's box when grouped), the <title> of its group in the SVG
+    graph.node_ids = {v: drawn(v) for v in nodes}
+    for kind, name, what, fill, bold in plan.nodes:
+        if kind == "record":
+            label = " | ".join(_escape(f) for f in what)
+            style = "filled,bold" if bold else "filled"
+            if shade is not None and fill == ZERO_COLOR:
+                style += ",dashed"
+            attrs = {"fontcolor": "white"} if shade is not None and shade.dark(fill) else {}
+            # a record's fields run across the flow: stacked in LR (narrow ranks), in a row in
+            # TB (short ranks); either way the picture stays compact
+            graph.node(name, graphviz.nohtml(label), shape="record", style=style,
+                       fillcolor=fill, **attrs)
+        else:  # an op: ordering=in keeps the inputs' edges in order
+            graph.node(name, graphviz.nohtml(_escape_plain(what)), shape="ellipse",
+                       style="filled", fillcolor=OP_COLOR, fontsize="11", ordering="in")
+    for src, dst, label in plan.edges:
+        if label:
+            graph.edge(src, dst, graphviz.nohtml(_escape_plain(label)), fontcolor=LOCAL_COLOR)
+        else:
+            graph.edge(src, dst)
+    if shade is not None:
+        graph.node("legend", shade.legend(), shape="plaintext",
+                   fontsize="10")
     if path is not None:
         save(graph, path, fmt)
     return graph
+
+
+def _op_label(v: Value, names: dict[Value, str]) -> str:
+    """What the op node says: its symbol, a number operand folded in (``× 3``), and for an op
+    whose inputs can't be swapped, both operands in order (``1 − a``)."""
+    op = v._op
+    inputs = v.inputs
+    if len(inputs) == 1:
+        return op.symbol
+    shown = [names[x] if type(x) is Value else _num(x) for x in inputs]
+    if not op.symmetric:
+        return f"{shown[0]} {op.symbol} {shown[1]}"
+    numbers = [_num(x) for x in inputs if type(x) is not Value]
+    return " ".join([op.symbol, *numbers])
+
+
+def _local_derivatives(v: Value) -> tuple[float, ...]:
+    """∂v/∂input for each input of v at the current values: the op table's ``grads`` on floats."""
+    args = [x.data if type(x) is Value else x for x in v.inputs]
+    return tuple(float(d) for d in v._op.grads(*args, v.data))
+
+
+class _Plan:
+    """The nodes and edges of a drawing before it is written, so the direction can be chosen
+    from the graph's shape."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[str, str, Any, str, bool]] = []
+        self.edges: list[tuple[str, str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def record(self, name: str, fields: list[str], fill: str, bold: bool) -> None:
+        self.nodes.append(("record", name, fields, fill, bold))
+
+    def op(self, name: str, label: str) -> None:
+        self.nodes.append(("op", name, label, OP_COLOR, False))
+
+    def edge(self, src: str, dst: str, label: str = "") -> None:
+        if not label:  # a box read twice from outside gets one arrow
+            if (src, dst) in self._seen and dst[0] == "g":
+                return
+            self._seen.add((src, dst))
+        self.edges.append((src, dst, label))
+
+    def direction(self) -> str:
+        """LR like the course's slides, unless that is wider than MAX_ASPECT: then TB.
+
+        Sizes are estimated in points from the text (dot's ranks are the longest path from a
+        source), good enough to tell a chain of ten from a tree of three."""
+        lr = self._size(across=True)
+        tb = self._size(across=False)
+        if lr[0] <= MAX_ASPECT * lr[1]:
+            return "LR"
+        lr_off = abs(math.log(lr[0] / lr[1] / 1.3))
+        tb_off = abs(math.log(tb[0] / tb[1] / 1.3))
+        return "LR" if lr_off <= tb_off else "TB"
+
+    def _size(self, across: bool) -> tuple[float, float]:
+        rank: dict[str, int] = {}
+        into: dict[str, list[str]] = {}
+        for src, dst, _ in self.edges:
+            into.setdefault(dst, []).append(src)
+        for _, start, *_ in self.nodes:  # rank: the longest path from a source, as dot ranks
+            stack = [start]
+            while stack:
+                name = stack[-1]
+                if name in rank:
+                    stack.pop()
+                    continue
+                pending = [s for s in into.get(name, ()) if s not in rank]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                rank[name] = max((rank[s] + 1 for s in into.get(name, ())), default=0)
+                stack.pop()
+        along: dict[int, float] = {}  # per rank: the biggest extent along the flow
+        side: dict[int, float] = {}  # per rank: the total extent across it
+        for kind, name, what, _, _ in self.nodes:
+            if kind == "record":
+                widths = [7.0 * len(f) + 12 for f in what]
+                w, h = (max(widths), 20.0 * len(what)) if across else (sum(widths), 20.0)
+            else:
+                w, h = 7.0 * len(what) + 20, 22.0
+            r = rank[name]
+            if across:  # LR: ranks are columns
+                along[r] = max(along.get(r, 0.0), w)
+                side[r] = side.get(r, 0.0) + h + 13
+            else:
+                along[r] = max(along.get(r, 0.0), h)
+                side[r] = side.get(r, 0.0) + w + 13
+        length = sum(along.values()) + 22 * (len(along) - 1)
+        breadth = max(side.values())
+        return (length, breadth) if across else (breadth, length)
+
+
+class _GradShade:
+    """Fill colours by |grad| on a log scale: one shade per decade (or per few decades when the
+    grads span more than there are shades), from the grads of the drawn graph."""
+
+    def __init__(self, grads: list[float]) -> None:
+        logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
+        hi = math.ceil(max(logs)) if logs else 0
+        lo = math.floor(min(logs)) if logs else -1
+        hi = max(hi, lo + 1)
+        self.per = -(-(hi - lo) // len(GRAD_SHADES))  # decades per shade
+        self.steps = -(-(hi - lo) // self.per)
+        self.lo = hi - self.steps * self.per
+        # spread the shades used over the whole palette, darkest for the largest grads
+        n = len(GRAD_SHADES)
+        self.shades = [GRAD_SHADES[round(i * (n - 1) / max(self.steps - 1, 1))]
+                       for i in range(self.steps)] if self.steps > 1 else [GRAD_SHADES[-2]]
+        self.used: set[str] = set()
+
+    def fill(self, g: float) -> str:
+        if g == 0:
+            color = ZERO_COLOR
+        elif not math.isfinite(g):
+            color = NONFINITE_COLOR
+        else:
+            i = int((math.log10(abs(g)) - self.lo) // self.per)
+            color = self.shades[min(max(i, 0), self.steps - 1)]
+        self.used.add(color)
+        return color
+
+    def dark(self, fill: str) -> bool:
+        return fill in GRAD_SHADES[-2:]
+
+    def legend(self) -> str:
+        """An HTML-like table: each shade with its range of |grad|, then 0 and inf/nan."""
+        rows = ['<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">',
+                '<tr><td colspan="2"><b>|grad|</b> (log scale)</td></tr>']
+        for i in reversed(range(self.steps)):
+            a = self.lo + i * self.per
+            rows.append(f'<tr><td bgcolor="{self.shades[i]}" width="18"></td>'
+                        f'<td align="left">{_power(a)} to {_power(a + self.per)}</td></tr>')
+        rows.append(f'<tr><td bgcolor="{ZERO_COLOR}"></td>'
+                    f'<td align="left">exactly 0: no gradient</td></tr>')
+        if NONFINITE_COLOR in self.used:
+            rows.append(f'<tr><td bgcolor="{NONFINITE_COLOR}"></td>'
+                        f'<td align="left">inf or nan</td></tr>')
+        return "".join(rows) + "</table>>"
+
+
+def _power(e: int) -> str:
+    """10^e as a short number: 1, 0.01, 1e-05."""
+    return _num(10.0**e).translate(_HTML_SPECIAL)
 
 
 def save(graph: Any, path: str | os.PathLike[str], fmt: str | None = None) -> None:
@@ -159,10 +429,6 @@ def _collect(roots: list[Value], max_nodes: int) -> list[Value]:
     return list(seen)
 
 
-def _num(x: float) -> str:
-    return f"{x:.4g}"  # 4 significant digits, as in the course's figures
-
-
 def _escape(text: str) -> str:
     """``text`` as it must appear inside a record label: nothing in it can end the string,
     start a field or a port, or be read as a Graphviz escape such as ``\\N``."""
@@ -198,6 +464,7 @@ def _digraph_class() -> Any:
         """A ``graphviz.Digraph`` whose rendering says how to install a missing ``dot``."""
 
         values = 0  # how many Values it shows
+        node_ids: dict[Value, str] = {}  # Value -> the DOT node that shows it
 
         def __repr__(self) -> str:  # stable text beside the picture in a saved notebook
             return f"<drawing of {self.values} Values: .source holds the DOT>"
@@ -228,3 +495,10 @@ def _digraph_class() -> Any:
 
 def _missing() -> str:
     return f"Graphviz's `dot` program was not found; {INSTALL_HINT} (the DOT text is in .source)"
+
+
+def _escape_plain(text: str) -> str:
+    """``text`` as it must appear in a plain (not record) label: a backslash is only itself."""
+    text = text.replace("\\", "\\\\")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return "".join(c if c >= " " and c != "\x7f" else " " for c in text)

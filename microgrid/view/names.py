@@ -45,3 +45,11 @@ def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
         used.add(name)
         names[v] = name
     return names
+
+
+def number(x: float) -> str:
+    """A node's data or grad as every view prints it: 4 significant digits, as in the course's
+    figures, and ``0`` for ``-0.0`` (a sign on nothing only puzzles a reader)."""
+    if x == 0:
+        return "0"
+    return f"{x:.4g}"

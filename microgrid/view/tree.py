@@ -20,6 +20,7 @@ print.
 from __future__ import annotations
 
 from ..engine.value import Value
+from .names import number as _num
 
 
 def tree(root: Value, show_grad: bool = True) -> str:
@@ -81,7 +82,3 @@ def _describe(v: Value, show_grad: bool) -> str:
     if show_grad:
         text += f"  grad={_num(v.grad)}"
     return text
-
-
-def _num(x: float) -> str:
-    return f"{x:.4g}"
