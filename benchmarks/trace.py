@@ -7,6 +7,9 @@
    row "all arguments" adds the per-sample gradients of X and y that it doesn't compute.
 2. One sample: replaying the traced code on floats, beside building the eager graph of the
    same loss and calling ``backward()``.
+3. The batch ``value_and_grad`` of 1., exported (``f.to_jax()`` under ``jax.jit``,
+   ``f.to_torch()`` with ``torch.autograd.grad``), at m = 10^5 and 10^6, beside microgrid's
+   NumPy path and the hand-written NumPy (skipped without PyTorch and JAX).
 
 Both sides run in this process, one after the other; the table gives the best of ``--repeat``
 timings and the ratio (traced / reference: below 1 is faster). Results are compared too, so a
@@ -111,6 +114,80 @@ def single(repeat, n=10):
              t_eager)], err
 
 
+def exported(repeat, sizes=(100_000, 1_000_000), n=10):
+    """The same batch value_and_grad (mean loss; gradients of w and b) exported with
+    ``f.to_jax()`` under ``jax.jit`` and ``f.to_torch()`` with ``torch.autograd.grad``, beside
+    microgrid's NumPy path and the hand-written NumPy, at each m in ``sizes``. Skipped (with a
+    note) where PyTorch or JAX is not installed."""
+    try:
+        import jax
+        import torch
+    except ImportError as err:
+        print(f"exports: skipped ({err.name} is not installed: "
+              'pip install "microgrid[torch,jax]")')
+        return [], 0.0
+    jax.config.update("jax_enable_x64", True)
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    rows, err = [], 0.0
+    for m in sizes:
+        more, e = _exported_at(jax, torch, m, n, max(3, repeat // 4))
+        rows += more
+        err = max(err, e)
+    return rows, err
+
+
+def _exported_at(jax, torch, m, n, repeat):
+    """The rows of ``exported`` at one m, and the largest difference from NumPy."""
+    err = 0.0
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(m, n))
+    Y = (X @ rng.normal(size=n) + rng.normal(size=m) > 0).astype(float)
+    w = list(rng.normal(size=n) * 0.1)
+    b = 0.1
+    wv = np.array(w)
+
+    def numpy():
+        a = 1.0 / (1.0 + np.exp(-(X @ wv + b)))
+        J = -np.mean(Y * np.log(a) + (1 - Y) * np.log(1 - a))
+        d = a - Y
+        return J, X.T @ d / m, np.mean(d)
+
+    f = mg.trace(loss, wrt=["w", "b"])
+    f(w, b, X[0].tolist(), float(Y[0]))
+    h = f.to_jax()
+    Xj, Yj, wj = jax.numpy.asarray(X), jax.numpy.asarray(Y), jax.numpy.asarray(wv)
+    jitted = jax.jit(jax.value_and_grad(lambda w, b: h(w, b, Xj, Yj).mean(), argnums=(0, 1)))
+
+    def on_jax():
+        J, (dw, db) = jitted(wj, b)
+        return J.block_until_ready(), dw, db
+
+    g = f.to_torch()
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    wt = torch.tensor(wv, requires_grad=True)
+    bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+
+    def on_torch():
+        J = g(wt, bt, Xt, Yt).mean()
+        dw, db = torch.autograd.grad(J, (wt, bt))
+        return J.item(), dw, db
+
+    J0, dw0, db0 = numpy()
+    def on_numpy():
+        J, (dw, db) = f.value_and_grad(w, b, X, Y)
+        return J, dw, db
+
+    for J, dw, db in (on_numpy(), on_jax(), on_torch()):
+        err = max(err, abs(float(J) - J0), abs(float(db) - db0),
+                  float(np.max(np.abs(np.asarray(dw) - dw0))))
+    t_np, t_mg, t_jax, t_torch = race(
+        [numpy, on_numpy, on_jax, on_torch], repeat)
+    rows = [(f"m={m:,}, n={n}: microgrid's NumPy path", t_mg, "hand-written NumPy", t_np),
+            ("  the same, f.to_jax() under jax.jit", t_jax, "hand-written NumPy", t_np),
+            ("  the same, f.to_torch() + autograd", t_torch, "hand-written NumPy", t_np)]
+    return rows, err
+
+
 def clock(seconds):
     return f"{seconds * 1e3:.2f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.2f} µs"
 
@@ -124,11 +201,13 @@ def main():
     rows, err_batch = batch(args.repeat)
     more, err_single = single(args.repeat)
     rows += more
+    ported, err_exported = exported(args.repeat)
+    rows += ported
     print(f"{'case':42} {'traced':>9}  {'reference':25} {'time':>9}  {'ratio':>6}")
     for case, t, ref, t_ref in rows:
         print(f"{case:42} {clock(t):>9}  {ref:25} {clock(t_ref):>9}  {t / t_ref:6.2f}")
     print(f"largest difference from the reference: batch {err_batch:.1e}, "
-          f"one sample {err_single:.1e}")
+          f"one sample {err_single:.1e}, exports {err_exported:.1e}")
     print("targets: batch ratio <= 3 (within 3x of NumPy); one-sample ratio <= 0.1 (10x faster)")
 
 

@@ -71,6 +71,20 @@ class Module:
         for p, x in pairs:
             p.data = x
 
+    def to_torch(self) -> Any:
+        """The same model as a float64 ``torch.nn.Sequential`` of ``Linear`` layers and
+        activations, holding these weights: to train it further where PyTorch scales. A batch
+        of shape (m, nin) gives (m, nout); ``state_dict_from_torch`` brings the weights back."""
+        from .static.export import torch_sequential
+
+        return torch_sequential(self._linear_layers(), self._layout)
+
+    def _linear_layers(self) -> list[tuple[list[list[float]], list[float], str | None]]:
+        """(weight rows, biases, activation) per layer, for ``to_torch``."""
+        raise NotImplementedError(f"{type(self).__name__} has no PyTorch export")
+
+    _layout = "mlp"  # how state_dict names the weights: see state_dict_from_torch
+
     def __call__(self, x: Sequence[Any]) -> Any:
         return self.forward(x)
 
@@ -118,6 +132,11 @@ class Neuron(Module):
     def _tensors(self) -> dict[str, Any]:
         return {"w": self.w, "b": self.b}
 
+    _layout = "neuron"
+
+    def _linear_layers(self) -> list[tuple[list[list[float]], list[float], str | None]]:
+        return [([_data(self.w)], [self.b.data], self.activation)]
+
     def __repr__(self) -> str:
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
@@ -148,6 +167,16 @@ class Layer(Module):
     def _tensors(self) -> dict[str, Any]:
         # weights as an nout × nin matrix (one row per neuron), like the course's W[l]
         return {"w": [n.w for n in self.neurons], "b": [n.b for n in self.neurons]}
+
+    _layout = "layer"
+
+    def _linear_layers(self) -> list[tuple[list[list[float]], list[float], str | None]]:
+        acts = {n.activation for n in self.neurons}
+        if len(acts) > 1:
+            raise ValueError(f"to_torch(): the neurons of a layer must share an activation, "
+                             f"not {sorted(map(str, acts))}")
+        return [([_data(n.w) for n in self.neurons], [n.b.data for n in self.neurons],
+                 self.neurons[0].activation)]
 
     def __repr__(self) -> str:
         return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, " \
@@ -194,6 +223,9 @@ class MLP(Module):
         return {f"layers.{i}.{k}": t for i, layer in enumerate(self.layers)
                 for k, t in layer._tensors().items()}
 
+    def _linear_layers(self) -> list[tuple[list[list[float]], list[float], str | None]]:
+        return [spec for layer in self.layers for spec in layer._linear_layers()]
+
     def __repr__(self) -> str:
         sizes = [len(layer.neurons) for layer in self.layers]
         return f"MLP({self.nin}, {sizes}, activation={self.activation!r})"
@@ -214,6 +246,24 @@ class LogisticRegression(Neuron):
 
     def __repr__(self) -> str:
         return f"LogisticRegression({len(self.w)})"
+
+
+def state_dict_from_torch(module: Any) -> dict[str, Any]:
+    """The weights of a torch module made of ``Linear`` layers (and activations), as a
+    ``state_dict`` for ``load_state_dict``: of the microgrid model that ``to_torch`` made it
+    from, or of an ``MLP`` for a module made elsewhere. ``load_state_dict`` then checks every
+    shape before it writes anything."""
+    from .static.export import linear_layers
+
+    layout, layers = linear_layers(module)
+    if layout in ("neuron", "layer") and len(layers) == 1:
+        w, b, _ = layers[0]
+        if layout == "layer":
+            return {"w": w, "b": b}
+        if len(w) == 1:
+            return {"w": w[0], "b": b[0]}
+    return {f"layers.{i}.{k}": t for i, (w, b, _) in enumerate(layers)
+            for k, t in (("w", w), ("b", b))}
 
 
 # --- checks --------------------------------------------------------------------------------

@@ -91,6 +91,10 @@ def reserved_names() -> set[str]:
     Python's builtins (harmless there, the code runs without them, but confusing to read)."""
     names = set(keyword.kwlist) | {"inf", "nan"} | set(OPS) | set(dir(builtins))
     names.update(fn for fn in map(_template_function, OPS) if fn is not None)
+    # and the modules the exported spellings call (torch, jnp, jax), so none is shadowed
+    for op in OPS.values():
+        for template in (op.torch, op.jax):
+            names.update(re.findall(r"(?<![\w.])([A-Za-z_]\w*)\.", template))
     return names
 
 
@@ -306,6 +310,8 @@ class Code(NamedTuple):
     calls: str
     variables: dict[Value, str]
     returned: tuple[str, ...]
+    # the same function with every op spelled by another field of the op table: see generate
+    spelled: Callable[..., str] | None = None
 
     @property
     def has_power(self) -> bool:
@@ -368,14 +374,16 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     names = _Names(reserved_names() | {name})
 
     # parameters keep their names; leaves of a list parameter are unpacked ("w[0]" -> w_0)
-    head, signature = [], []
+    unpacked: list[tuple[str, str, list]] = []  # (targets, list parameter, its tree)
+    signature = []
     for pname, tree in params:
         pname = names.take(clean_name(pname) or "arg")
         signature.append(pname)
         if type(tree) is Value:
             build.of[tree].name = pname
         else:
-            head += _unpack(tree, pname, build, names)
+            unpacked += _unpack(tree, pname, build, names)
+    head = [f"{targets} = {source}" for targets, source, _ in unpacked]
     for leaf in (leaf for _, tree in params for leaf in leaves(tree)):
         node = build.of[leaf]
         node.text = node.call = node.name
@@ -435,6 +443,7 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
 
     # each result a variable of its own name: an alias line where it is another node or a number
     returned: list[str] = []
+    aliases: list[tuple[bool, str]] = []
     for i, (o, want) in enumerate(results):
         if type(o) is _Node and (i == 0 or named_for.get(id(o)) == i) and o.op != "arg":
             returned.append(o.name)
@@ -443,6 +452,7 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
         line = f"{var} = {o.name if type(o) is _Node else literal(o, as_float=True)}"
         readable.append((i == 0, line))
         calls.append((i == 0, line))
+        aliases.append((i == 0, line))
         returned.append(var)
     if grads:
         rest = iter(returned[1:])
@@ -451,21 +461,44 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     else:
         ret = f"return {returned[0]}"
 
-    def body(rendered: list[tuple[bool, str]]) -> str:
+    def body(rendered: list[tuple[bool, str]], head: list[str] = head) -> str:
         lines = head + [line for fwd, line in rendered if fwd]
         if grads:
             lines += ["# backward", *(line for fwd, line in rendered if not fwd)]
         lines.append(ret)
         return f"def {name}({', '.join(signature)}):\n" + "".join(f"    {s}\n" for s in lines)
 
+    def spelled(field: str, unpack: Callable[[str, list], str] | None = None) -> str:
+        """The same function, line for line and name for name, with each op written by the op
+        table's ``field`` template (``"torch"``, ``"jax"``) instead of ``code``; ``unpack``
+        spells the right side of a list parameter's unpacking line (default: the name)."""
+        texts: dict[int, str] = {}
+        rendered: list[tuple[bool, str]] = []
+        for n in live:
+            if n.op == "arg":
+                texts[id(n)] = n.name or ""
+                continue
+            args = [texts[id(a)] if type(a) is _Node else literal(a) for a in n.args]
+            text = _fill_template(getattr(OPS[n.op], field), args)
+            if n.name is None:
+                texts[id(n)] = text
+            else:
+                rendered.append((n.forward, f"{n.name} = {text}"))
+                texts[id(n)] = n.name
+        top = [f"{targets} = {unpack(source, tree) if unpack else source}"
+               for targets, source, tree in unpacked]
+        return body(rendered + aliases, top)
+
     # a node has a name exactly when it is a parameter or has a line of its own
     variables = {v: n.name for v, n in build.of.items() if type(n) is _Node and n.name}
-    return Code(name, body(readable), body(calls), variables, tuple(returned))
+    return Code(name, body(readable), body(calls), variables, tuple(returned), spelled)
 
 
-def _unpack(tree: list, source: str, build: _Builder, names: _Names) -> list[str]:
+def _unpack(tree: list, source: str, build: _Builder,
+            names: _Names) -> list[tuple[str, str, list]]:
     """Lines unpacking a list parameter into its leaves, one level a line: ``w_0, w_1 = w``, and
-    for a list of lists ``W_0, W_1 = W`` then ``W_0_0, W_0_1 = W_0`` ..."""
+    for a list of lists ``W_0, W_1 = W`` then ``W_0_0, W_0_1 = W_0`` ..., each as (targets,
+    source, the source's tree)."""
     targets, inner = [], []
     for i, t in enumerate(tree):
         if type(t) is list:
@@ -474,8 +507,8 @@ def _unpack(tree: list, source: str, build: _Builder, names: _Names) -> list[str
         else:
             name = build.of[t].name = names.take(clean_name(t.label) or "arg")
         targets.append(name)
-    lines = [f"{', '.join(targets) if len(targets) > 1 else f'[{targets[0]}]' if targets else '[]'}"
-             f" = {source}"]
+    lhs = ", ".join(targets) if len(targets) > 1 else f"[{targets[0]}]" if targets else "[]"
+    lines = [(lhs, source, tree)]
     for t, name in inner:
         lines += _unpack(t, name, build, names)
     return lines
@@ -527,11 +560,16 @@ def _adjoint_names(adjoints: dict[Value, Value], build: _Builder,
     return out
 
 
+def _fill_template(template: str, texts: list[str]) -> str:
+    """An op's template with its operands filled in, parenthesized only where needed."""
+    fields = dict(zip("xy", (f"({t})" for t in texts)))
+    return ast.unparse(ast.parse(template.format(**fields), mode="eval"))
+
+
 def _render(node: _Node) -> tuple[str, str]:
     """The node's expression: from its op's template (readable) and as ``op(args)`` (calls)."""
     args = node.args
     texts = [a.text if type(a) is _Node else literal(a) for a in args]
-    fields = dict(zip("xy", (f"({t})" for t in texts)))
-    readable = ast.unparse(ast.parse(OPS[node.op].code.format(**fields), mode="eval"))
+    readable = _fill_template(OPS[node.op].code, texts)
     calls = ", ".join(a.call if type(a) is _Node else literal(a) for a in args)
     return readable, f"{node.op}({calls})"

@@ -181,6 +181,30 @@ class TracedFunction:
         """The generated forward alone: what ``f(...)`` runs."""
         return self._latest().forward.source
 
+    # --- graduating: the same forward in PyTorch or JAX (export.py) ---------------------
+
+    def export(self, target: str) -> str:
+        """The forward as module source for ``"torch"`` or ``"jax"``: ``f.forward_source`` line
+        for line, each op in that framework, batch along axis 0. See ``microgrid.static.export``."""
+        from . import export
+
+        export.check_target(target)
+        return export.export_source(self._latest().forward, target)
+
+    def to_torch(self, device: Any = None) -> Any:
+        """The forward compiled for PyTorch: a callable on tensors (see ``export``), on
+        ``device``, or else where its tensor arguments are."""
+        from . import export
+
+        return export.compile_torch(self._latest().forward, device)
+
+    def to_jax(self, device: Any = None, x64: bool = True) -> Callable[..., Any]:
+        """The forward as a JAX function, for ``jax.jit`` / ``jax.grad`` / ``jax.vmap``; ``x64``
+        turns on JAX's float64, microgrid's precision (see ``export.compile_jax``)."""
+        from . import export
+
+        return export.compile_jax(self._latest().forward, device, x64)
+
     def graph_roots(self) -> list[Value]:
         """The recorded Values: ``[output, gradient of each wrt leaf...]``, for drawing.
 
