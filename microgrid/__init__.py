@@ -16,9 +16,10 @@ from typing import Any
 
 from .engine.autograd import grad, topological_order
 from .engine.gradcheck import GradcheckError, gradcheck
-from .engine.ops import OPS, exp, log, relu, sigmoid, tanh
+from .engine.gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
+from .engine.ops import OPS, exp, log, relu, sigmoid, stop_gradient, tanh
 from .engine.steps import Step, backward_steps
-from .engine.value import Value, is_recording, no_grad
+from .engine.value import Value
 from .static.trace import TracedFunction, trace
 from .view.draw import GraphvizNotFound, draw
 
@@ -56,17 +57,21 @@ __all__ = [
     "backward_steps",
     "compare_grads",
     "draw",
+    "enable_grad",
     "exp",
     "explain",
     "grad",
     "gradcheck",
+    "is_grad_enabled",
     "is_recording",
     "log",
     "no_grad",
     "relu",
+    "set_grad_enabled",
     "sigmoid",
     "step_through",
     "StepThrough",
+    "stop_gradient",
     "tanh",
     "topological_order",
     "trace",

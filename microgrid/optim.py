@@ -44,6 +44,65 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    # --- checkpoints -----------------------------------------------------------------------
+    # What step() depends on besides the parameters themselves: the settings and the running
+    # averages. Saved with the model's state_dict(), a run resumes bit for bit.
+
+    _settings: tuple[str, ...] = ("lr",)
+    _buffers: tuple[str, ...] = ()
+
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state as plain numbers and lists: ``json.dumps`` takes it as it is
+        and floats round-trip exactly. Restore it with ``load_state_dict``."""
+        state: dict[str, Any] = {"optimizer": type(self).__name__,
+                                 "parameters": len(self.params)}
+        for name in self._settings:
+            value = getattr(self, name)
+            state[name] = list(value) if isinstance(value, tuple) else value
+        for name in self._buffers:
+            value = getattr(self, name)
+            state[name] = list(value) if isinstance(value, list) else value
+        return state
+
+    def load_state_dict(self, state: Any) -> None:
+        """Continue from a ``state_dict()`` of the same kind of optimizer over as many
+        parameters (the parameters' own numbers come from the model's ``load_state_dict``)."""
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict() takes the dict state_dict() gave, "
+                            f"not {type(state).__name__}")
+        kind = type(self).__name__
+        if state.get("optimizer") != kind:
+            raise ValueError(f"load_state_dict(): this state is from {state.get('optimizer')!r}, "
+                             f"not {kind!r}")
+        if state.get("parameters") != len(self.params):
+            raise ValueError(f"load_state_dict(): the state is for {state.get('parameters')} "
+                             f"parameters, this optimizer has {len(self.params)}")
+        missing = [k for k in (*self._settings, *self._buffers) if k not in state]
+        if missing:
+            raise ValueError(f"load_state_dict(): the state has no {missing[0]!r}")
+        settings: dict[str, Any] = {}
+        for name in self._settings:
+            value = state[name]
+            settings[name] = list(value) if isinstance(value, list) else value
+        checked = type(self)(self.params, **settings)  # the constructor's own checks and messages
+        buffers: dict[str, Any] = {}
+        for name in self._buffers:
+            value = state[name]
+            current = getattr(self, name)
+            if isinstance(current, list):
+                if not isinstance(value, (list, tuple)) or len(value) != len(current):
+                    raise ValueError(f"load_state_dict(): {name} must be a list of "
+                                     f"{len(current)} numbers, one per parameter")
+                buffers[name] = [_number(f"{name}[{i}]", v) for i, v in enumerate(value)]
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"load_state_dict(): {name} must be a count (int >= 0)")
+            else:
+                buffers[name] = value
+        for name in self._settings:  # nothing of self changed until everything was checked
+            setattr(self, name, getattr(checked, name))
+        for name, value in buffers.items():
+            setattr(self, name, value)
+
 
 class SGD(Optimizer):
     """Gradient descent: w := w − lr·dw, the course's update rule.
@@ -60,6 +119,9 @@ class SGD(Optimizer):
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         self.momentum = momentum
         self.velocity = [0.0] * len(self.params)
+
+    _settings = ("lr", "momentum")
+    _buffers = ("velocity",)
 
     def step(self) -> None:
         lr = self.lr
@@ -100,6 +162,9 @@ class Adam(Optimizer):
         self.m = [0.0] * len(self.params)
         self.s = [0.0] * len(self.params)
 
+    _settings = ("lr", "betas", "eps")
+    _buffers = ("t", "m", "s")
+
     def step(self) -> None:
         self.t += 1
         beta1, beta2 = self.betas
@@ -123,6 +188,13 @@ def _real(name: str, x: Any) -> float:
     if not math.isfinite(x):
         raise ValueError(f"{name} must be finite, got {x}")
     return x
+
+
+def _number(name: str, x: Any) -> float:
+    """A saved running average: any float (an inf or nan from training is kept as it is)."""
+    if isinstance(x, bool) or not is_number(x):
+        raise ValueError(f"load_state_dict(): {name} must be a number, not {type(x).__name__}")
+    return float(x)
 
 
 def _positive(name: str, x: Any) -> float:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from math import hypot
 from typing import Any
 
+from .engine.gradmode import is_grad_enabled
 from .engine.ops import _to_float, is_number
 from .engine.value import Value, no_grad
 
@@ -71,6 +72,9 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[[Any, float]
     the same run (full batches are not shuffled: the order doesn't change their mean).
     ``progress`` shows a tqdm bar (in a notebook too) with the last epoch's loss.
     """
+    if not is_grad_enabled():
+        raise RuntimeError("fit() was called inside no_grad(), where no graph is recorded and "
+                           "every gradient would be 0; call it outside the no_grad() block")
     rows = _rows(X)
     labels = _labels(y)
     m = len(rows)

@@ -49,7 +49,18 @@ def test_op_forward_through_values_matches_its_rule(name):
         assert out.op == name and out.data == op.forward(*args)
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
+# stop_gradient passes its number and, by definition, no gradient (PyTorch's detach)
+DERIVATIVES = sorted(set(OPS) - {"stop_gradient"})
+
+
+def test_stop_gradient_passes_the_number_and_no_gradient():
+    x = Value(3.0)
+    y = x * mg.stop_gradient(x * 2.0)  # d/dx = stop(2x) = 6, not 4x = 12
+    assert y.data == 18.0 and mg.grad(y, x) == 6.0 and mg.grad(y, x, create_graph=True).data == 6.0
+    assert x.detach().op == "stop_gradient" and mg.stop_gradient(2) == 2.0
+
+
+@pytest.mark.parametrize("name", DERIVATIVES)
 def test_op_local_derivatives_match_finite_differences(name):
     op = OPS[name]
     for args in op_points(op):
@@ -64,7 +75,7 @@ def test_op_local_derivatives_match_finite_differences(name):
             assert analytic[i] == pytest.approx(numeric, rel=1e-5, abs=1e-6), (name, args, i)
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
+@pytest.mark.parametrize("name", DERIVATIVES)
 def test_op_second_derivatives_match_finite_differences_of_first(name):
     op = OPS[name]
     for args in op_points(op):

@@ -290,7 +290,8 @@ def _every_op(x: Value, y: Value) -> dict[str, Value]:
     """One small graph per op of the table, with a number operand on either side too."""
     return {"add": x + y, "sub": 2 - x, "mul": x * 3, "div": x / y, "pow": x ** y,
             "neg": -x, "exp": x.exp(), "log": x.log(), "sigmoid": x.sigmoid(),
-            "tanh": x.tanh(), "relu": x.relu(), "step": (x * y).step() + x}
+            "tanh": x.tanh(), "relu": x.relu(), "step": (x * y).step() + x,
+            "stop_gradient": x.detach() * y + x}
 
 
 def test_every_op_steps_through_with_the_engines_grads(dot):

@@ -8,9 +8,11 @@ PyTorch's ``Tensor.backward`` reaches its autograd package.
 
 from .autograd import grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
-from .ops import OPS, Op
+from .gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
+from .ops import OPS, Op, stop_gradient
 from .steps import Step, backward_steps
-from .value import Value, is_recording, no_grad
+from .value import Value
 
-__all__ = ["OPS", "GradcheckError", "Op", "Step", "Value", "backward_steps", "grad", "gradcheck",
-           "is_recording", "no_grad", "topological_order"]
+__all__ = ["OPS", "GradcheckError", "Op", "Step", "Value", "backward_steps", "enable_grad", "grad",
+           "gradcheck", "is_grad_enabled", "is_recording", "no_grad", "set_grad_enabled",
+           "stop_gradient", "topological_order"]

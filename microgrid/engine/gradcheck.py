@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .autograd import grad
-from .value import Value, no_grad
+from .gradmode import is_grad_enabled, no_grad
+from .value import Value
 
 
 class GradcheckError(AssertionError):
@@ -24,6 +25,9 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: fl
     """
     if not inputs:
         raise ValueError("gradcheck() needs at least one input")
+    if not is_grad_enabled():
+        raise RuntimeError("gradcheck() was called inside no_grad(), where f's graph isn't "
+                           "recorded and backward would give 0; call it outside the block")
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps}")
     xs = [float(Value.lift(x).data) for x in inputs]

@@ -90,12 +90,13 @@ class Op:
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
-                 "operands", "symmetric", "torch", "jax")
+                 "operands", "symmetric", "torch", "jax", "masks", "kind")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
                  rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str,
-                 symmetric: bool = False) -> None:
+                 symmetric: bool = False,
+                 masks: tuple[Callable[..., bool] | None, ...] | None = None) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
         self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
@@ -110,12 +111,24 @@ class Op:
         self.symmetric = symmetric
         self.torch = torch  # the forward in PyTorch, e.g. "torch.exp({x})"
         self.jax = jax  # the forward in JAX, e.g. "jnp.exp({x})"
+        # Per input, None or a test on the input numbers: where it holds, no gradient flows to
+        # that input at all, whatever comes from above (PyTorch masks there, so an inf or nan
+        # upstream gives 0, where the product 0·inf would give nan). Read by the float backward.
+        self.masks = masks
+        self.kind = 0  # how the backward loop handles it; set by autograd from the table
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _op_named, (self.name,)  # an op pickles as its name in the table
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
 
 OPS: dict[str, Op] = {}
+
+
+def _op_named(name: str) -> Op:
+    return OPS[name]
 
 
 def _op(name: str, **fields: Any) -> Op:
@@ -180,7 +193,8 @@ DIV = _op(
 POW = _op(
     "pow",
     forward=_pow,
-    grads=lambda x, y, out: (y * power(x, y - 1.0), out * log(x)),
+    grads=lambda x, y, out: (_dpow_base(x, y), _dpow_exponent(x, y, out)),
+    masks=(lambda x, y: y == 0.0, None),
     code="{x} ** {y}",
     rule=("{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"),
     array=lambda np, x, y: np.power(np.asarray(x, dtype=float), y),
@@ -257,7 +271,8 @@ TANH = _op(
 RELU = _op(
     "relu",
     forward=_relu,
-    grads=lambda x, out: (step(x),),
+    grads=lambda x, out: (_drelu(x),),
+    masks=(lambda x: x <= 0.0,),
     code="relu({x})",
     rule=("step({x})",),
     array=lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)),
@@ -271,6 +286,7 @@ STEP = _op(
     "step",
     forward=_step,
     grads=lambda x, out: (0.0,),
+    masks=(lambda x: True,),
     code="step({x})",
     rule=("0",),
     array=lambda np, x: np.where(x > 0, 1.0, 0.0),
@@ -279,6 +295,50 @@ STEP = _op(
     symbol="step",
     operands=("x",),
 )
+
+# the same number, no gradient back: PyTorch's detach, JAX's stop_gradient
+STOP = _op(
+    "stop_gradient",
+    forward=lambda x: x,
+    grads=lambda x, out: (0.0,),
+    masks=(lambda x: True,),
+    code="stop_gradient({x})",
+    rule=("0",),
+    array=lambda np, x: x,
+    torch="{x}.detach()",
+    jax="jax.lax.stop_gradient({x})",
+    symbol="stop",
+    operands=("x",),
+)
+
+
+# --- Local derivatives at their singular points, as PyTorch computes them -------------------
+# On floats these return exactly what PyTorch's float64 backward multiplies by; on Values
+# (create_graph) they build the plain formula.
+
+
+def _dpow_base(x: Any, y: Any) -> Any:
+    """y·x^(y−1); 0 where y = 0 (x^0 is the constant 1), where the formula says 0·x^−1 = nan
+    at x = 0. The op's mask then stops even an inf or nan from above, as in PyTorch."""
+    if type(y) is float and y == 0.0:
+        return 0.0
+    return y * power(x, y - 1.0)
+
+
+def _dpow_exponent(x: Any, y: Any, out: Any) -> Any:
+    """x^y·ln x; 0 where x = 0 and y ≥ 0 (0^y is constant there for y > 0), where the formula
+    says 0·(−inf) = nan."""
+    if type(x) is float and type(y) is float and x == 0.0 and y >= 0.0:
+        return 0.0
+    return out * log(x)
+
+
+def _drelu(x: Any) -> Any:
+    """step(x) on a Value; on a float 1 unless x ≤ 0, so that a nan passes the gradient on
+    (PyTorch's mask is x ≤ 0)."""
+    if type(x) is float:
+        return 0.0 if x <= 0.0 else 1.0
+    return step(x)
 
 
 def _np_sigmoid(np: Any, x: Any) -> Any:
@@ -350,5 +410,8 @@ sigmoid = _unary(SIGMOID)
 tanh = _unary(TANH)
 relu = _unary(RELU)
 step = _unary(STEP)
+stop_gradient = _unary(STOP)
+stop_gradient.__doc__ = ("stop_gradient(x): x's number, through which no gradient flows back "
+                         "(PyTorch's detach, JAX's stop_gradient); a recorded op under trace.")
 div = _binary(DIV, operator.truediv)
 power = _binary(POW, operator.pow)

@@ -8,39 +8,49 @@ the moment the last name for it goes away, and the cyclic garbage collector neve
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from . import gradmode as _gm
 from . import ops
-from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, RELU, SIGMOID, STEP, SUB, TANH, Op, is_number
+from .gradmode import is_recording, no_grad  # noqa: F401  (where they were first defined)
+from .ops import (
+    ADD,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    RELU,
+    SIGMOID,
+    STEP,
+    STOP,
+    SUB,
+    TANH,
+    Op,
+    is_number,
+)
 
 Number = int | float
 
-_recording = True  # False inside no_grad(): results are built as leaves
+_mode = _gm._enabled.get  # this thread's grad mode; asked only while a block is open somewhere
+_grad_open = False  # whether a grad-mode block is open in any thread (kept by gradmode)
+_gm._mirror(globals())
+_tracing = _gm._tracing.get
 
 
-class no_grad(contextlib.ContextDecorator):
-    """Ops inside record no graph: results are leaves. For parameter updates and evaluation.
+class _Unrecorded:
+    """In ``_x`` of a result made inside ``no_grad()``: a leaf that knows why it is one, so that
+    differentiating it says so instead of returning zeros."""
 
-    Use as ``with no_grad(): ...`` or as a ``@no_grad()`` decorator. It nests, and it restores
-    the previous state even when the block raises.
-    """
+    __slots__ = ()
 
-    def __enter__(self) -> no_grad:
-        global _recording
-        self._was = _recording
-        _recording = False
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        global _recording
-        _recording = self._was
+    def __repr__(self) -> str:
+        return "<computed inside no_grad()>"
 
 
-def is_recording() -> bool:
-    """Whether ops record a graph right now (False inside ``no_grad()``)."""
-    return _recording
+UNRECORDED = _Unrecorded()
 
 
 _new = object.__new__
@@ -71,9 +81,10 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
         out.grad = 0.0
         out.label = ""
         out._mark = None
-        if not _recording:
-            out._op = out._x = out._y = None
-        elif reflected:
+        if _grad_open and not _mode():  # inside no_grad() in this thread
+            return _unrecorded(out, op, other if reflected else self,
+                               self if reflected else other)
+        if reflected:
             out._op = op
             out._x = other
             out._y = self
@@ -98,7 +109,6 @@ class Value:
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_x", "_y", "_adj", "_mark")
-    __array_ufunc__ = None  # np.float64(2) * v asks Value, instead of making an object array
 
     data: float
     grad: float
@@ -131,15 +141,42 @@ class Value:
     def inputs(self) -> tuple[Value | float, ...]:
         """What this Value was computed from, in order: Values, and floats for number operands
         (``3 * v`` has inputs ``(3.0, v)``). Empty for a leaf."""
+        if self._op is None:
+            return ()
         x, y = self._x, self._y
-        return () if x is None else (x,) if y is None else (x, y)
+        return (x,) if y is None else (x, y)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
-        return self.data
+        # math.exp(v), float(v), np.float64(v) would take the number and drop the gradient (and
+        # freeze the first call's number under trace): PyTorch allows it, microgrid says no
+        raise TypeError("a Value is not a float: math.exp(v) or float(v) would drop its "
+                        "gradient; use v.exp() or mg.exp(v) (log, tanh, sigmoid, relu too) to "
+                        "stay in the graph, or v.data for the number")
+
+    def __format__(self, spec: str) -> str:
+        """``f"{J:.3f}"`` formats the number ``J.data``; ``f"{J}"`` is ``repr(J)``."""
+        return format(self.data, spec) if spec else str(self)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy arithmetic with a Value (``np.float64(2) * v``) is the Value's own operator;
+        any other NumPy function (``np.exp(v)``) is refused in one line naming the fix."""
+        name = getattr(ufunc, "__name__", "")
+        methods = _NUMPY_OPERATORS.get(name)
+        if methods is not None and method == "__call__" and not kwargs:
+            if len(inputs) == 1:
+                return getattr(inputs[0], methods[0])()
+            x, y = inputs
+            if type(x) is Value:
+                return getattr(x, methods[0])(y)
+            return getattr(y, methods[1])(x)
+        ours = name if name in ops.OPS and ops.OPS[name].arity == 1 else "exp"
+        raise TypeError(f"NumPy's {name or ufunc}() doesn't take a Value: use v.{ours}() or "
+                        f"mg.{ours}(v) to stay in the graph, or np.{name or 'f'}(v.data) for "
+                        "the number")
 
     # --- building the graph ------------------------------------------------------------------
 
@@ -159,12 +196,11 @@ class Value:
         out.grad = 0.0
         out.label = ""
         out._mark = None
-        if _recording:
-            out._op = op
-            out._x = self
-        else:
-            out._op = out._x = None
         out._y = None
+        if _grad_open and not _mode():  # inside no_grad() in this thread
+            return _unrecorded(out, op, self, None)
+        out._op = op
+        out._x = self
         return out
 
     __add__ = _binary(ADD)
@@ -203,6 +239,13 @@ class Value:
         """1 where positive, else 0: ReLU's derivative (itself with derivative 0)."""
         return self._apply1(STEP)
 
+    def detach(self) -> Value:
+        """The same number, through which no gradient flows back (PyTorch's ``detach``, JAX's
+        ``stop_gradient``). It is an op of the graph, so ``trace`` records and replays it."""
+        return self._apply1(STOP)
+
+    stop_gradient = detach  # the op's name, as JAX spells it
+
     # --- differentiating ---------------------------------------------------------------------
 
     def backward(self, grad: float = 1.0) -> None:
@@ -238,9 +281,32 @@ class Value:
 
         return explain(self, nodes, max_nodes)
 
-    # Values are identities, not numbers: == compares identity (so they can key a dict) and
-    # ordering compares are refused rather than silently freezing a branch in a traced graph.
+    # --- comparing ---------------------------------------------------------------------------
+    # A Value hashes by identity, so Values key dicts and fill sets. ``==`` with a number
+    # compares the number (``Value(1.0) == 1`` is True, as ``bool(torch.tensor(1.) == 1)`` is);
+    # ``==`` between two Values asks whether they are the same node (PyTorch would compare the
+    # numbers: write ``a.data == b.data`` for that). Ordering (< > <= >=) and bool() raise:
+    # write ``.data`` where a number is meant. While ``trace`` records, every comparison raises,
+    # because a recorded graph keeps one branch only.
     __hash__ = object.__hash__
+
+    def __eq__(self, other: Any) -> bool:  # type: ignore[override]
+        if _gm._tracing.get():
+            _refuse_traced()
+        if type(other) is Value:
+            return self is other
+        if is_number(other):
+            return bool(self.data == other)
+        return NotImplemented
+
+    def __ne__(self, other: Any) -> bool:  # type: ignore[override]
+        if _gm._tracing.get():
+            _refuse_traced()
+        if type(other) is Value:
+            return self is not other
+        if is_number(other):
+            return bool(self.data != other)
+        return NotImplemented
 
     def _no_order(self, other: Any) -> bool:
         raise TypeError("Values don't compare with < > <= >=; compare their .data")
@@ -250,6 +316,81 @@ class Value:
     def __bool__(self) -> bool:
         raise TypeError("the truth value of a Value is ambiguous; test its .data")
 
+    # --- copying and saving ------------------------------------------------------------------
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        """A leaf (a parameter) pickles as its number, grad and label; a graph doesn't."""
+        if self._op is None:
+            return _restore_leaf, (self.data, self.grad, self.label)
+        raise TypeError("a Value computed from others (a graph) doesn't pickle: save the "
+                        "numbers (model.state_dict(), optimizer.state_dict(), JSON) and rebuild "
+                        "the graph by running the code again")
+
+    def __copy__(self) -> Value:
+        out = _new(Value)
+        out.data, out.grad, out.label = self.data, self.grad, self.label
+        out._op, out._x, out._y, out._mark = self._op, self._x, self._y, None
+        return out
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of the whole graph below self, node for node, shared nodes shared once; a
+        loop over the topological order, so a chain of any depth copies without recursion."""
+        from .autograd import topological_order
+
+        for node in topological_order(self):
+            if id(node) in memo:
+                continue
+            new = _new(Value)
+            new.data, new.grad, new.label, new._mark = node.data, node.grad, node.label, None
+            new._op = node._op
+            x, y = node._x, node._y
+            new._x = memo[id(x)] if type(x) is Value else x
+            new._y = memo[id(y)] if type(y) is Value else y
+            memo[id(node)] = new
+        return memo[id(self)]
+
+
+_NUMPY_OPERATORS = {"add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"),
+                    "multiply": ("__mul__", "__rmul__"),
+                    "true_divide": ("__truediv__", "__rtruediv__"),
+                    "divide": ("__truediv__", "__rtruediv__"), "power": ("__pow__", "__rpow__"),
+                    "float_power": ("__pow__", "__rpow__"), "negative": ("__neg__",),
+                    "positive": ("__pos__",), "equal": ("__eq__", "__eq__"),
+                    "not_equal": ("__ne__", "__ne__")}
+
+
+def _refuse_traced() -> None:
+    raise TypeError("a traced Value can't be compared")  # trace rewrites this into its message
+
+
+def _restore_leaf(data: float, grad: float, label: str) -> Value:
+    v = _leaf(data)
+    v.grad = grad
+    v.label = label
+    return v
+
+
+def _unrecorded(out: Value, op: Op, x: Any, y: Any) -> Value:
+    """A result computed inside ``no_grad()``: a leaf that remembers why (see ``UNRECORDED``).
+
+    While ``trace`` records, the op is recorded after all and its result passes through
+    ``stop_gradient``: the replay computes the number anew and, as in the eager run, no
+    gradient flows back through it."""
+    if _tracing():
+        out._op, out._x, out._y = op, x, y
+        if op is STOP:
+            return out
+        stop = _new(Value)
+        stop.data = out.data
+        stop.grad = 0.0
+        stop.label = ""
+        stop._mark = None
+        stop._op, stop._x, stop._y = STOP, out, None
+        return stop
+    out._op = None
+    out._x = UNRECORDED
+    out._y = None
+    return out
 
 
 def _leaf(data: float) -> Value:
@@ -260,4 +401,3 @@ def _leaf(data: float) -> Value:
     v._op = v._x = v._y = None
     v._mark = None
     return v
-

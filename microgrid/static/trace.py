@@ -35,9 +35,11 @@ def loss(w, b, x, y):
 <BLANKLINE>
 
 The honest limits of a static graph: Python control flow runs once, at recording time. An
-``if``, ``while``, ``<`` or ``max`` on a traced Value raises a TypeError saying so; reading
-``.data`` (or ``float(v)``) inside the function reads the first call's number, which the replay
-then keeps as a constant. Values the function reads from outside (not passed as arguments) are
+``if``, ``while``, ``==``, ``in``, ``<`` or ``max`` on a traced Value raises a TypeError saying
+so; reading ``.data`` inside the function reads the first call's number, which the replay then
+keeps as a constant. A ``no_grad()`` block inside the function is recorded as what it means:
+its results pass through ``stop_gradient``, recomputed on every call, no gradient back.
+Values the function reads from outside (not passed as arguments) are
 constants of the graph too: pass what should vary, and what needs a gradient, as arguments.
 
 This file is the public side and the recording. Around it: ``arguments.py`` reads the
@@ -53,6 +55,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..engine import gradmode
 from ..engine import value as _value
 from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
@@ -62,7 +65,8 @@ from .arguments import leaf_tree, leaves, only_floats, quick_check, scan, shaped
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
-                                                   "__ge__")}
+                                                   "__ge__", "__eq__", "__ne__")}
+_REFUSALS.add(_value._refuse_traced.__code__)
 _FLOAT_NS: dict[str, Any] | None = None
 _CALL_NS: dict[str, Any] | None = None
 
@@ -311,12 +315,7 @@ class _Graph:
         # intermediate node too costs nothing extra and lets the code call them dz, da ...
         forward = topological_order(out)
         inner = [v for v in forward if v._op is not None]
-        was = _value._recording
-        _value._recording = True
-        try:
-            adjoint = grad(out, wrt_leaves + inner, create_graph=True)
-        finally:
-            _value._recording = was
+        adjoint = grad(out, wrt_leaves + inner, create_graph=True)  # recorded even in no_grad
         grads = adjoint[: len(wrt_leaves)]
         adjoints = {v: a for v, a in zip(inner, adjoint[len(wrt_leaves):]) if a._op is not None}
 
@@ -398,21 +397,24 @@ def _record(traced: TracedFunction, layout: tuple, trees: list) -> tuple[Value, 
     """Call the function on leaf Values: its output, and its local variables at return."""
     pos = [t for (_, kw), t in zip(layout, trees) if not kw]
     kws = {name: t for (name, kw), t in zip(layout, trees) if kw}
-    was = _value._recording
-    _value._recording = True  # recording even when called inside no_grad()
+    # recording even when called inside no_grad(), in this thread only; while the function
+    # runs, comparisons of Values refuse and no_grad() blocks record stop_gradient
+    tracing = gradmode._tracing.set(True)
     try:
-        out, local_names = _call_watching_locals(traced.fn, pos, kws)
+        with gradmode.enable_grad():
+            out, local_names = _call_watching_locals(traced.fn, pos, kws)
     except TypeError as err:
         where = _refused_at(err)
         if where is None:
             raise
         raise TypeError(
             f"data-dependent control flow can't be traced: {traced._name} tests or compares a "
-            f"traced Value{where} (an if, while, <, max ...), and a static graph records one "
-            "path only. Compute it with arithmetic (relu, step, sigmoid) or keep the branch "
-            "outside the traced function") from err
+            f"traced Value{where} (an if, while, ==, in, <, max ...), and a static graph "
+            "records one path only. Write it as one formula, e.g. y*log(a) + (1-y)*log(1-a) "
+            "instead of an if on y (or relu, step, sigmoid), or keep the branch outside the "
+            "traced function") from err
     finally:
-        _value._recording = was
+        gradmode._tracing.reset(tracing)
     if type(out) is not Value:
         if not is_number(out):
             raise TypeError(f"a traced function must return one scalar (a Value or a number); "
@@ -450,6 +452,8 @@ def _refused_at(err: TypeError) -> str | None:
     while tb is not None:
         frames.append(tb)
         tb = tb.tb_next
+    if frames and frames[-1].tb_frame.f_code is _value._refuse_traced.__code__:
+        frames.pop()  # raised for __eq__ / __ne__
     if not frames or frames[-1].tb_frame.f_code not in _REFUSALS:
         return None
     if len(frames) < 2:

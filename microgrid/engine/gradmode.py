@@ -1,0 +1,227 @@
+"""Grad mode: whether the ops you run record a graph, as PyTorch's ``no_grad`` works.
+
+The mode belongs to the running thread (and asyncio task): it is a ``contextvars`` variable, so
+one thread inside ``no_grad()`` never changes what another thread records, and a new thread
+starts recording. Every ``with`` block and every call of a decorated function saves and
+restores the mode it found, so nesting, recursion and exceptions always leave it as it was; on
+a generator function the decorator covers the generator's body, each time it resumes.
+
+Reading a context variable for every node would slow down building graphs, so a counter of the
+grad-mode blocks open anywhere comes first: while it is 0 (the usual case) every thread
+records, and only while some block is open does node creation ask the context variable.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("microgrid_grad_enabled",
+                                                                 default=True)
+_tracing: contextvars.ContextVar[bool] = contextvars.ContextVar("microgrid_tracing",
+                                                                 default=False)
+_open = 0  # grad-mode changes in effect in any thread; 0: every thread records
+_lock = threading.Lock()
+_mirrors: list[dict[str, Any]] = []  # module namespaces holding a copy as `_grad_open`
+
+
+def _mirror(namespace: dict[str, Any]) -> None:
+    """Keep ``namespace["_grad_open"]`` equal to ``_open > 0``: node creation reads a global of its
+    own module, the cheapest read Python has, on every node."""
+    with _lock:
+        namespace["_grad_open"] = _open > 0
+        _mirrors.append(namespace)
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record a graph in this thread right now (False inside ``no_grad()``)."""
+    return not _open or _enabled.get()
+
+
+is_recording = is_grad_enabled  # the name microgrid used first
+
+
+def _set(mode: bool) -> contextvars.Token[bool]:
+    global _open
+    with _lock:
+        _open += 1
+        for namespace in _mirrors:
+            namespace["_grad_open"] = _open > 0
+    return _enabled.set(mode)
+
+
+def _restore(token: contextvars.Token[bool]) -> None:
+    global _open
+    _enabled.reset(token)
+    with _lock:
+        _open -= 1
+        for namespace in _mirrors:
+            namespace["_grad_open"] = _open > 0
+
+
+class _NoParentheses(type):
+    """``with no_grad:`` (the class, not an instance) gets a line naming the fix."""
+
+    def __enter__(cls) -> None:
+        args = "True/False" if cls.__name__ == "set_grad_enabled" else ""
+        raise TypeError(f"use `with mg.{cls.__name__}({args}):`, with parentheses "
+                        f"(`with mg.{cls.__name__}:` names the class, not a block)")
+
+    def __exit__(cls, *exc: object) -> None:  # pragma: no cover - __enter__ raised
+        return None
+
+
+class _GradMode(metaclass=_NoParentheses):
+    """A block (``with``) or a decorator that runs code with recording on or off."""
+
+    _mode = True
+
+    def __init__(self) -> None:
+        self._tokens: list[contextvars.Token[bool]] = []
+
+    def __enter__(self) -> _GradMode:
+        self._tokens.append(_set(self._mode))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _restore(self._tokens.pop())
+
+    def __call__(self, fn: F) -> F:
+        """Decorate ``fn``: every call runs in a fresh block of this mode."""
+        return _decorate(fn, self._mode)
+
+
+class _Block(_GradMode):
+    """A grad-mode block without arguments, usable as ``@block`` without parentheses too."""
+
+    def __new__(cls, fn: Any = None) -> Any:
+        if fn is not None:  # @no_grad without parentheses
+            if not callable(fn):
+                raise TypeError(f"{cls.__name__}() takes no arguments; use `with mg."
+                                f"{cls.__name__}():` or `@mg.{cls.__name__}()`")
+            return _decorate(fn, cls._mode)
+        return super().__new__(cls)
+
+    def __init__(self, fn: Any = None) -> None:
+        super().__init__()
+
+
+class no_grad(_Block):
+    """Ops inside record no graph: results are leaves. For parameter updates and evaluation.
+
+    ``with mg.no_grad(): ...`` or ``@mg.no_grad()`` (``@mg.no_grad`` too). It holds for this
+    thread only, nests, and restores what it found even when the block raises. Inside it,
+    ``backward()`` of a graph built before still works, and ``grad(..., create_graph=True)``
+    still records the derivative's graph, as in PyTorch.
+    """
+
+    _mode = False
+
+
+class enable_grad(_Block):
+    """Record a graph inside, even within ``no_grad()``: PyTorch's ``enable_grad``."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Recording on (True) or off (False), as PyTorch's ``set_grad_enabled``.
+
+    Called alone it switches this thread's mode until switched again; as ``with
+    set_grad_enabled(flag):`` or a decorator it holds for the block or each call only.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if type(mode) is not bool:
+            raise TypeError(f"set_grad_enabled() takes True or False, not {type(mode).__name__}")
+        super().__init__()
+        self._mode = mode
+        self._tokens.append(_set(mode))  # takes effect now, like PyTorch's
+
+    def __enter__(self) -> set_grad_enabled:
+        if not self._tokens:  # entered again after a first block ended
+            self._tokens.append(_set(self._mode))
+        return self
+
+    def __call__(self, fn: F) -> F:
+        if self._tokens:  # as a decorator it must not change the mode of the code around it
+            _restore(self._tokens.pop())
+        return _decorate(fn, self._mode)
+
+
+_GENERATOR, _COROUTINE = 0x20, 0x80  # code flags, read directly: importing inspect is slow
+
+
+def _decorate(fn: F, mode: bool) -> F:
+    flags = getattr(getattr(fn, "__code__", None), "co_flags", 0)
+    if flags & _GENERATOR:
+        return functools.wraps(fn)(_generator(fn, mode))  # type: ignore[return-value]
+    if flags & _COROUTINE:
+        @functools.wraps(fn)
+        async def coroutine(*args: Any, **kwargs: Any) -> Any:
+            token = _set(mode)
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                _restore(token)
+
+        return coroutine  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        token = _set(mode)  # a fresh block per call: recursion and threads restore correctly
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _restore(token)
+
+    return call  # type: ignore[return-value]
+
+
+def _generator(fn: Callable[..., Any], mode: bool) -> Callable[..., Any]:
+    """A generator function whose body runs in ``mode`` each time it resumes, and whose
+    caller runs in its own mode in between (a ``yield`` leaves the block, PyTorch's way)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = fn(*args, **kwargs)
+        token = _set(mode)
+        try:
+            request = gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            _restore(token)
+        while True:
+            try:
+                response = yield request
+            except GeneratorExit:
+                token = _set(mode)
+                try:
+                    gen.close()
+                finally:
+                    _restore(token)
+                raise
+            except BaseException:
+                token = _set(mode)
+                try:
+                    request = gen.throw(*sys.exc_info()[1:2])
+                except StopIteration as stop:
+                    return stop.value
+                finally:
+                    _restore(token)
+            else:
+                token = _set(mode)
+                try:
+                    request = gen.send(response)
+                except StopIteration as stop:
+                    return stop.value
+                finally:
+                    _restore(token)
+
+    return wrapper
