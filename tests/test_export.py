@@ -345,7 +345,7 @@ def test_every_op_at_ordinary_points(name, torch, jax, device):
 # nan from above (PyTorch: 0), and pow's derivatives at a zero exponent / zero base are 0 in
 # PyTorch where microgrid's y·x^(y−1) and x^y·ln x give 0·inf = nan. The engine's rules are
 # being aligned with PyTorch float64; these then pass, and strict=True says so: drop the mark.
-ENGINE_MASKS_NOT_YET = {"relu", "pow"}
+ENGINE_MASKS_NOT_YET: set[str] = set()
 
 
 @pytest.mark.parametrize("name", [

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import gradmode
-from .ops import OPS, Op, is_number
+from .ops import OPS, Op, gate, is_number
 from .value import UNRECORDED, Value
 
 _EXIT = object()  # marks, on the DFS stack, the moment a node's inputs are all placed
@@ -302,15 +302,26 @@ def _graph_grads_recording(output: Value, targets: list[Value]) -> list[Value]:
         if g is None or op is None:
             continue
         inputs = node.inputs
-        for child, d in zip(inputs, op.grads(*inputs, node)):
+        gates = op.gates
+        for i, (child, d) in enumerate(zip(inputs, op.grads(*inputs, node))):
             if type(child) is not Value:  # a number operand
                 continue
-            if type(d) is float:
-                if d == 0.0:  # a structural zero (step's derivative): nothing flows
+            test: Any = None
+            if gates is not None and gates[i] is not None:  # the float backward's masks
+                cut = gates[i]
+                if cut == "always":
                     continue
+                test = node if cut == "out" else inputs[cut == "y"]
+                if type(test) is not Value:  # a number: no gradient now or on any replay
+                    if test == 0.0:
+                        continue
+                    test = None
+            if type(d) is float:
                 term = g if d == 1.0 else (-g if d == -1.0 else d * g)
             else:
                 term = d if (type(g) is float and g == 1.0) else d * g
+            if test is not None:  # tested each time the graph runs: trace replays it
+                term = gate(term, test)
             old = adj.get(child)
             adj[child] = term if old is None else old + term
     return [Value.lift(adj.get(t, 0.0)) for t in targets]
