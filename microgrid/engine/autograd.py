@@ -9,8 +9,11 @@ What each node contributes to an input's adjoint: ``d * g``, with ``g`` the node
 ``d`` the op's local derivative ``op.grads(...)`` for that input, evaluated on the floats, with
 one exception: where the op's ``masks`` entry for that input holds on the input numbers
 (relu at x ≤ 0, step and stop_gradient always, pow's base where the exponent is 0), nothing is
-added, so an inf or nan from above gives 0 there, as in PyTorch (``grad(create_graph=True)``
-builds the plain product ``d * g`` as nodes, masks not applied). The loop handles the commonest
+added, so an inf or nan from above gives 0 there, as in PyTorch. ``grad(create_graph=True)``
+builds the same terms as nodes, and masks at the same points: where the op's ``gates`` entry
+names a number (relu's result, pow's exponent), the term becomes ``gate(d * g, that number)``,
+an op that passes nothing where the number is 0, tested whenever the graph runs (``trace``
+replays it on new numbers) and itself differentiable. The loop handles the commonest
 ops without calling their rule (``op.kind``, found from the table when this module loads by
 evaluating each rule at sample points), and computes exactly the same numbers: add gives
 ``+ g`` to each Value input, sub ``+ g`` and ``- g``, mul ``+ y·g`` and ``+ x·g``, neg ``- g``,
