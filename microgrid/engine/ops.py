@@ -309,7 +309,7 @@ RELU = _op(
     symbol="ReLU",
     operands=("x",),
 )
-# relu' as an op of its own, so that second derivatives and generated code can name it
+# relu' as an op of its own: 1 where x > 0, else 0 (the derivative graph masks relu with gate)
 STEP = _op(
     "step",
     forward=_step,
@@ -349,7 +349,7 @@ GATE = _op(
     code="gate({x}, {y})",
     rule=("1 where {y} ≠ 0, else 0", "0"),
     array=lambda np, x, y: np.where(y == 0, 0.0, x),
-    torch="torch.where({y} == 0, 0.0, {x})",
+    torch="torch.where({y} == 0, torch.zeros_like({y}), {x})",
     jax="jnp.where({y} == 0, 0.0, {x})",
     symbol="gate",
     operands=("value", "test"),
