@@ -102,7 +102,7 @@ def test_the_results_are_the_engines_grads():
 def apply(op, x, y):
     if op.arity == 2:
         return {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-                "div": operator.truediv, "pow": operator.pow}[op.name](x, y)
+                "div": operator.truediv, "pow": operator.pow, "gate": Value.gate}[op.name](x, y)
     return operator.neg(x) if op.name == "neg" else getattr(x, op.name)()
 
 
