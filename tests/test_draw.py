@@ -86,7 +86,8 @@ def test_operand_order_is_written_for_every_op_that_is_not_symmetric():
     assert {op.name for op in binary if not op.symmetric} >= {"sub", "div", "pow"}
     for op in binary:
         fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
-              "div": lambda x, y: x / y, "pow": lambda x, y: x**y}[op.name]
+              "div": lambda x, y: x / y, "pow": lambda x, y: x**y,
+              "gate": lambda x, y: x.gate(y)}[op.name]
         ops = sorted(label_of(at) for at in nodes(draw([fn(a, b), fn(b, a)]).source).values()
                      if "ellipse" in at)
         if op.symmetric:

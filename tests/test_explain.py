@@ -102,7 +102,7 @@ def test_the_results_are_the_engines_grads():
 def apply(op, x, y):
     if op.arity == 2:
         return {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-                "div": operator.truediv, "pow": operator.pow}[op.name](x, y)
+                "div": operator.truediv, "pow": operator.pow, "gate": Value.gate}[op.name](x, y)
     return operator.neg(x) if op.name == "neg" else getattr(x, op.name)()
 
 
@@ -251,16 +251,23 @@ def test_explaining_changes_nothing(course_graph):
     assert [(v.data, v.grad, v.label, v.inputs) for v in nodes] == state
 
 
-def test_a_node_no_gradient_reaches_reads_zero():
-    # an op with a mask (relu at x <= 0) adds nothing at all, so a node reached only through it
-    # has no step; the explanation says 0 and why, in text and in LaTeX
-    from microgrid.view.explain import Explanation
-
+def test_a_masked_use_is_named_and_a_node_no_gradient_reaches_reads_zero():
+    # where an op masks its gradient (relu at x <= 0) the engine adds nothing, so there is no
+    # step; the line says which use sent nothing back, in text and in LaTeX
     x = Value(-1.0, label="x")
-    J = x.relu() * 2
+    h = x.relu()
+    h.label = "h"
+    J = h * 3 + x
     J.label = "J"
-    order = mg.topological_order(J)
-    steps = [s for s in mg.backward_steps(J) if s.node is not x]
-    e = Explanation(J, order, graph_names(J), steps, None)
-    assert e.backward[-1] == "dJ/dx = 0 (every use of it passes no gradient back)"
-    mathtext(e.to_latex().split("\n")[-2])
+    e = J.explain()
+    assert e.backward[-1] == ("dJ/dx = dJ/dJ · ∂J/∂x = 1 · 1 = 1 "
+                              "(h = ReLU(x) passes no gradient back here)")
+    z = Value(-2.0, label="z")
+    K = z.relu() * 2
+    K.label = "K"
+    e = mg.explain(K, nodes=["z"])
+    assert e.forward == ["t1 = ReLU(z) = 0"]
+    assert e.backward == ["dK/dz = 0 (t1 = ReLU(z) passes no gradient back here)"]
+    for row in [*J.explain().to_latex().split("\n")[1:-1], *e.to_latex().split("\n")[1:-1]]:
+        mathtext(row)
+    assert mg.compare_grads(K, {"z": 1}).why["z"] == e.backward[0]

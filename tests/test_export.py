@@ -351,17 +351,9 @@ def test_every_op_at_ordinary_points(name, torch, jax, device):
             assert_same(ours, theirs, f"{name} d{'xyc'[i] if op.arity == 2 else 'xc'[i]} ({who})")
 
 
-# Where microgrid's rule multiplies through and PyTorch masks: an inactive ReLU passes no inf or
-# nan from above (PyTorch: 0), and pow's derivatives at a zero exponent / zero base are 0 in
-# PyTorch where microgrid's y·x^(y−1) and x^y·ln x give 0·inf = nan. The engine's rules are
-# being aligned with PyTorch float64; these then pass, and strict=True says so: drop the mark.
-ENGINE_MASKS_NOT_YET = {"relu", "pow"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="microgrid's rule does not mask "
-                                            "where PyTorch does (yet)"))
-    if n in ENGINE_MASKS_NOT_YET else n for n in O.OPS])
+# microgrid masks where PyTorch masks (an inactive ReLU passes no inf or nan from above, pow's
+# base gets nothing at a zero exponent), in the traced backward too: the same numbers everywhere
+@pytest.mark.parametrize("name", list(O.OPS))
 def test_every_op_at_singular_points_against_pytorch(name, torch, device):
     op = O.OPS[name]
     cols = op_points(op, SINGULAR, UPSTREAM)
@@ -637,3 +629,27 @@ def test_readme_jax_sharding_splits_the_batch_across_devices(tmp_path, jax):
     X1, X2 = rng.normal(size=2048), rng.normal(size=2048)
     J0, grads = f.value_and_grad(0.3, -0.5, 0.1, X1, X2, (X1 + X2 > 0).astype(float))
     assert_same([J0, *grads[:3]], [J, dw1, dw2, db], "sharded")
+
+
+def test_a_gradient_inside_a_traced_function_exports_with_its_gates(torch, jax, device):
+    """A derivative graph in the forward (grad with create_graph inside the function) holds
+    gate ops; PyTorch and JAX spell them as where, and compute the same numbers at the corners."""
+
+    def slope(x, y):
+        dx, dy = mg.grad(mg.relu(x) ** y, [x, y], create_graph=True)
+        return dx + 2.0 * dy
+
+    f = mg.trace(slope)
+    f(0.7, 1.3)
+    assert "gate(" in f.forward_source
+    cols = op_points(O.POW, SINGULAR, [1.0])[:2]
+    ours = f(*cols)
+    for k, (x, y) in enumerate(zip(*cols)):
+        xs = [mg.Value(x), mg.Value(y)]
+        assert_same(ours[k], slope(*xs).data, f"eager at {(x, y)}")
+    ts = [torch.tensor(c, device=device) for c in cols]
+    out = f.to_torch()(*ts)
+    assert out.dtype == torch.float64
+    assert_same(ours, out.cpu().numpy(), "torch")
+    with np.errstate(all="ignore"):
+        assert_same(ours, np.asarray(f.to_jax()(*cols)), "jax")

@@ -518,7 +518,7 @@ def test_backward_shortcuts_equal_the_rules_bit_for_bit():
             else:
                 b = rng.choice(vals + [rng.choice(SPECIAL)])
                 method = {"add": "__add__", "sub": "__sub__", "mul": "__mul__",
-                          "div": "__truediv__", "pow": "__pow__"}[op.name]
+                          "div": "__truediv__", "pow": "__pow__", "gate": "gate"}[op.name]
                 vals.append(getattr(a, method)(b))
         out = vals[-1]
         for v in vals[-10:-1]:
@@ -551,7 +551,8 @@ def torch_form(torch, name):
             "div": torch.div, "pow": torch.pow, "neg": torch.neg, "exp": torch.exp,
             "log": torch.log, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
             "step": lambda a: torch.where(a > 0, 1.0, 0.0),
-            "stop_gradient": lambda a: a.detach()}[name]
+            "stop_gradient": lambda a: a.detach(),
+            "gate": lambda a, b: torch.where(b == 0, torch.zeros_like(b), a)}[name]
 
 
 def agree(a, b):

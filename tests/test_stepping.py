@@ -291,7 +291,7 @@ def _every_op(x: Value, y: Value) -> dict[str, Value]:
     return {"add": x + y, "sub": 2 - x, "mul": x * 3, "div": x / y, "pow": x ** y,
             "neg": -x, "exp": x.exp(), "log": x.log(), "sigmoid": x.sigmoid(),
             "tanh": x.tanh(), "relu": x.relu(), "step": (x * y).step() + x,
-            "stop_gradient": x.detach() * y + x}
+            "stop_gradient": x.detach() * y + x, "gate": (x * y).gate(x - 1.5) + x.gate(y)}
 
 
 def test_every_op_steps_through_with_the_engines_grads(dot):

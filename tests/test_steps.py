@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import microgrid as mg
 from microgrid import OPS, Value
+from microgrid.engine.ops import gate
 from microgrid.engine.steps import Step, backward_steps
 
 
@@ -120,7 +121,7 @@ def apply(op, x: Value, y: Value) -> Value:
 
 
 BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-          "div": operator.truediv, "pow": operator.pow}
+          "div": operator.truediv, "pow": operator.pow, "gate": gate}
 
 
 def test_bad_input_is_one_line():

@@ -515,11 +515,11 @@ def test_forward_source_is_the_forward_alone():
     assert "backward" not in f.forward_source and f.forward_source.rstrip().endswith("return out")
 
 
-def test_relu_backward_uses_step_from_the_op_table():
+def test_relu_backward_uses_gate_from_the_op_table():
     f = mg.trace(lambda x, w: (x * w).relu())
     assert f.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))
     assert f.value_and_grad(-2.0, 3.0) == (0.0, (0.0, -0.0))
-    assert "step(" in f.source and "relu(" in f.source
+    assert "gate(" in f.source and "relu(" in f.source
 
 
 INJECTIONS = [

@@ -9,8 +9,11 @@ What each node contributes to an input's adjoint: ``d * g``, with ``g`` the node
 ``d`` the op's local derivative ``op.grads(...)`` for that input, evaluated on the floats, with
 one exception: where the op's ``masks`` entry for that input holds on the input numbers
 (relu at x ≤ 0, step and stop_gradient always, pow's base where the exponent is 0), nothing is
-added, so an inf or nan from above gives 0 there, as in PyTorch (``grad(create_graph=True)``
-builds the plain product ``d * g`` as nodes, masks not applied). The loop handles the commonest
+added, so an inf or nan from above gives 0 there, as in PyTorch. ``grad(create_graph=True)``
+builds the same terms as nodes, and masks at the same points: where the op's ``gates`` entry
+names a number (relu's result, pow's exponent), the term becomes ``gate(d * g, that number)``,
+an op that passes nothing where the number is 0, tested whenever the graph runs (``trace``
+replays it on new numbers) and itself differentiable. The loop handles the commonest
 ops without calling their rule (``op.kind``, found from the table when this module loads by
 evaluating each rule at sample points), and computes exactly the same numbers: add gives
 ``+ g`` to each Value input, sub ``+ g`` and ``- g``, mul ``+ y·g`` and ``+ x·g``, neg ``- g``,
@@ -31,7 +34,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import gradmode
-from .ops import OPS, Op, is_number
+from .ops import OPS, Op, gate, is_number
 from .value import UNRECORDED, Value
 
 _EXIT = object()  # marks, on the DFS stack, the moment a node's inputs are all placed
@@ -302,15 +305,26 @@ def _graph_grads_recording(output: Value, targets: list[Value]) -> list[Value]:
         if g is None or op is None:
             continue
         inputs = node.inputs
-        for child, d in zip(inputs, op.grads(*inputs, node)):
+        gates = op.gates
+        for i, (child, d) in enumerate(zip(inputs, op.grads(*inputs, node))):
             if type(child) is not Value:  # a number operand
                 continue
-            if type(d) is float:
-                if d == 0.0:  # a structural zero (step's derivative): nothing flows
+            test: Any = None
+            if gates is not None and gates[i] is not None:  # the float backward's masks
+                cut = gates[i]
+                if cut == "always":
                     continue
+                test = node if cut == "out" else inputs[cut == "y"]
+                if type(test) is not Value:  # a number: no gradient now or on any replay
+                    if test == 0.0:
+                        continue
+                    test = None
+            if type(d) is float:
                 term = g if d == 1.0 else (-g if d == -1.0 else d * g)
             else:
                 term = d if (type(g) is float and g == 1.0) else d * g
+            if test is not None:  # tested each time the graph runs: trace replays it
+                term = gate(term, test)
             old = adj.get(child)
             adj[child] = term if old is None else old + term
     return [Value.lift(adj.get(t, 0.0)) for t in targets]

@@ -5,7 +5,10 @@ as text), the symbol a drawing shows, what its operands are called, the line of 
 graph writes, and its forward on NumPy arrays, in PyTorch and in JAX. Everything else reads this
 table: ``Value`` builds nodes with ``forward``, the backward pass multiplies by ``grads``,
 ``grad(create_graph=True)`` evaluates the very same ``grads`` on Values (so the derivative is
-itself a graph), the drawing shows ``symbol`` and ``microgrid.trace`` writes ``code``.
+itself a graph), the drawing shows ``symbol`` and ``microgrid.trace`` writes ``code``. Where an
+op passes no gradient at all (``gates``: ReLU where its result is 0, pow's base where the
+exponent is 0), the float backward skips the product and the derivative graph wraps it in the
+``gate`` op, which tests the same number each time the graph runs.
 
 ``grads(x, y, out)`` (or ``grads(x, out)`` for one input) returns d out/d x (and d out/d y). The
 rules use ``+ - *`` and the functions below only, because those are defined both on floats and
@@ -87,6 +90,10 @@ def _relu(x: float) -> float:
     return 0.0 if x <= 0 else x  # nan stays nan
 
 
+def _gate(x: float, y: float) -> float:
+    return 0.0 if y == 0.0 else x  # where the test is 0, nothing passes, not even inf or nan
+
+
 def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0  # relu'(0) = 0, as in PyTorch
 
@@ -99,13 +106,12 @@ class Op:
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
-                 "operands", "symmetric", "torch", "jax", "masks", "kind")
+                 "operands", "symmetric", "torch", "jax", "gates", "masks", "kind")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
                  rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str,
-                 symmetric: bool = False,
-                 masks: tuple[Callable[..., bool] | None, ...] | None = None) -> None:
+                 symmetric: bool = False, gates: tuple[str | None, ...] | None = None) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
         self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
@@ -120,10 +126,14 @@ class Op:
         self.symmetric = symmetric
         self.torch = torch  # the forward in PyTorch, e.g. "torch.exp({x})"
         self.jax = jax  # the forward in JAX, e.g. "jnp.exp({x})"
-        # Per input, None or a test on the input numbers: where it holds, no gradient flows to
-        # that input at all, whatever comes from above (PyTorch masks there, so an inf or nan
-        # upstream gives 0, where the product 0·inf would give nan). Read by the float backward.
-        self.masks = masks
+        # Per input, where no gradient flows to it at all, whatever comes from above (PyTorch
+        # masks there, so an inf or nan upstream gives 0 where the product 0·inf would give
+        # nan): None (never), "always", or the number whose zero cuts it: "x", "y" or "out".
+        # The derivative graph (create_graph, trace) wraps the term in gate(term, that number);
+        # masks, made from it, is the same test on the floats, for the float backward.
+        self.gates = gates
+        self.masks = None if gates is None else tuple(_mask(g, self.arity, forward)
+                                                      for g in gates)
         self.kind = 0  # how the backward loop handles it; set by autograd from the table
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -131,6 +141,23 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+
+def _mask(gate: str | None, arity: int, forward: Callable[..., float]) -> Any:
+    """The float test of one ``gates`` entry: True where no gradient flows."""
+    if gate is None:
+        return None
+    if gate == "always":
+        return (lambda x: True) if arity == 1 else (lambda x, y: True)
+    if gate == "out":
+        if arity == 1:
+            return lambda x, f=forward: f(x) == 0.0
+        return lambda x, y, f=forward: f(x, y) == 0.0
+    if gate == "x":
+        return (lambda x: x == 0.0) if arity == 1 else (lambda x, y: x == 0.0)
+    if gate == "y" and arity == 2:
+        return lambda x, y: y == 0.0
+    raise ValueError(f"a gate is None, 'always', 'x', 'y' (binary ops) or 'out', not {gate!r}")
 
 
 OPS: dict[str, Op] = {}
@@ -203,7 +230,7 @@ POW = _op(
     "pow",
     forward=_pow,
     grads=lambda x, y, out: (_dpow_base(x, y), _dpow_exponent(x, y, out)),
-    masks=(lambda x, y: y == 0.0, None),
+    gates=("y", None),  # x^0 is the constant 1: nothing flows to x, as in PyTorch
     code="{x} ** {y}",
     rule=("{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"),
     array=lambda np, x, y: _pow_array(np, x, y),
@@ -276,12 +303,13 @@ TANH = _op(
     symbol="tanh",
     operands=("x",),
 )
-# relu' = step: 1 where x > 0, else 0
+# relu' = step: 1 where x > 0, else 0; and where relu(x) = 0 (x ≤ 0) no gradient flows at all,
+# as PyTorch's threshold_backward tests the result
 RELU = _op(
     "relu",
     forward=_relu,
     grads=lambda x, out: (_drelu(x),),
-    masks=(lambda x: x <= 0.0,),
+    gates=("out",),
     code="relu({x})",
     rule=("step({x})",),
     array=lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)),
@@ -290,12 +318,12 @@ RELU = _op(
     symbol="ReLU",
     operands=("x",),
 )
-# relu' as an op of its own, so that second derivatives and generated code can name it
+# relu' as an op of its own: 1 where x > 0, else 0 (the derivative graph masks relu with gate)
 STEP = _op(
     "step",
     forward=_step,
     grads=lambda x, out: (0.0,),
-    masks=(lambda x: True,),
+    gates=("always",),
     code="step({x})",
     rule=("0",),
     array=lambda np, x: np.where(x > 0, 1.0, 0.0),
@@ -310,7 +338,7 @@ STOP = _op(
     "stop_gradient",
     forward=lambda x: x,
     grads=lambda x, out: (0.0,),
-    masks=(lambda x: True,),
+    gates=("always",),
     code="stop_gradient({x})",
     rule=("0",),
     array=lambda np, x: x,
@@ -320,10 +348,26 @@ STOP = _op(
     operands=("x",),
 )
 
+# x where the test y is not 0, else 0 (PyTorch's where(y == 0, 0, x)): how the derivative graph
+# masks (relu's dz = gate(da, a), pow's base), so that an inf or nan from above gives 0 there
+GATE = _op(
+    "gate",
+    forward=_gate,
+    grads=lambda x, y, out: (1.0, 0.0),
+    gates=("y", "always"),  # so it masks its own gradient too: the graph of a graph is right
+    code="gate({x}, {y})",
+    rule=("1 where {y} ≠ 0, else 0", "0"),
+    array=lambda np, x, y: np.where(y == 0, 0.0, x),
+    torch="torch.where({y} == 0, torch.zeros_like({y}), {x})",
+    jax="jnp.where({y} == 0, 0.0, {x})",
+    symbol="gate",
+    operands=("value", "test"),
+)
+
 
 # --- Local derivatives at their singular points, as PyTorch computes them -------------------
 # On floats these return exactly what PyTorch's float64 backward multiplies by; on Values
-# (create_graph) they build the plain formula.
+# (create_graph) they build the same numbers as a graph, the choices made by gate at run time.
 
 
 def _dpow_base(x: Any, y: Any) -> Any:
@@ -336,18 +380,22 @@ def _dpow_base(x: Any, y: Any) -> Any:
 
 def _dpow_exponent(x: Any, y: Any, out: Any) -> Any:
     """x^y·ln x; 0 where x = 0 and y ≥ 0 (0^y is constant there for y > 0), where the formula
-    says 0·(−inf) = nan."""
-    if type(x) is float and type(y) is float and x == 0.0 and y >= 0.0:
-        return 0.0
-    return out * log(x)
+    says 0·(−inf) = nan. On Values the gate's test, gate(1, x) + relu(−y), is 0 exactly there
+    (both terms are ≥ 0 or nan, the first 0 only at x = 0, the second only at y ≥ 0)."""
+    if type(x) is float:
+        if type(y) is float and x == 0.0 and y >= 0.0:
+            return 0.0
+        if x != 0.0:  # a number base other than 0: the formula holds for every y
+            return out * log(x)
+    return gate(out * log(x), gate(1.0, x) + relu(-y))
 
 
 def _drelu(x: Any) -> Any:
-    """step(x) on a Value; on a float 1 unless x ≤ 0, so that a nan passes the gradient on
-    (PyTorch's mask is x ≤ 0)."""
+    """1 unless x ≤ 0, so that a nan passes the gradient on (PyTorch's mask is x ≤ 0). On a
+    Value 1: the derivative graph gates the term where relu(x) = 0, which is the rest."""
     if type(x) is float:
         return 0.0 if x <= 0.0 else 1.0
-    return step(x)
+    return 1.0
 
 
 def _np_sigmoid(np: Any, x: Any) -> Any:
@@ -386,9 +434,13 @@ def _binary(op: Op, operator_fn: Callable[[Any, Any], Any]) -> Callable[[Any, An
             return operator_fn(x, y)  # the Value's own operator: a number stays a number operand
         return forward(_to_float(x, op.name), _to_float(y, op.name))
 
-    fn.__name__ = fn.__qualname__ = {"div": "div", "pow": "power"}[op.name]
+    fn.__name__ = fn.__qualname__ = {"div": "div", "pow": "power", "gate": "gate"}[op.name]
     fn.__doc__ = f"{fn.__name__}(x, y): IEEE-safe on floats (inf/nan, no errors), a node on Values."
     return fn
+
+
+def _gate_values(x: Any, y: Any) -> Any:
+    return x.gate(y) if hasattr(x, "_apply1") else y._rgate(x)
 
 
 def _to_float(x: Any, where: str) -> float:
@@ -424,3 +476,6 @@ stop_gradient.__doc__ = ("stop_gradient(x): x's number, through which no gradien
                          "(PyTorch's detach, JAX's stop_gradient); a recorded op under trace.")
 div = _binary(DIV, operator.truediv)
 power = _binary(POW, operator.pow)
+gate = _binary(GATE, _gate_values)
+gate.__doc__ = ("gate(x, test): x where test is not 0, else 0 (not even an inf or nan passes); "
+                "how derivative graphs mask, like PyTorch's where(test == 0, 0, x).")

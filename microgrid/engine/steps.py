@@ -7,10 +7,10 @@ show how the totals came about: which edge carried what, by which rule, and how 
 twice sums two terms. The explanation (``microgrid.explain``), the step-through page and the
 grader (``microgrid.compare_grads``) all read these records.
 
-Nothing here writes to the graph: adjoints live in a dict of this pass, not in ``.grad``. The
-float arithmetic is the engine's own, in the engine's order (``_contributions`` mirrors
-``autograd._propagate``), so summing a node's contributions in order reproduces ``grad()`` bit
-for bit, inf and nan included.
+Nothing a user sees changes: the adjoints live in a dict of this pass, not in ``.grad`` (only
+the engine's own topological sort marks the nodes, as every pass does). The float arithmetic is
+the engine's own, in the engine's order (``_contributions`` mirrors ``autograd._propagate``), so
+summing a node's contributions in order reproduces ``grad()`` bit for bit, inf and nan included.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from .ops import (
     ADD,
     DIV,
     EXP,
+    GATE,
     LOG,
     MUL,
     NEG,
@@ -245,6 +246,11 @@ class Value:
         return self._apply1(STOP)
 
     stop_gradient = detach  # the op's name, as JAX spells it
+
+    gate = _binary(GATE)
+    gate.__doc__ = ("v.gate(test): v where test is not 0, else 0, with no gradient where test "
+                    "is 0 (not even an inf or nan from above): how derivative graphs mask")
+    _rgate = _binary(GATE, reflected=True)  # gate(number, test), for mg's gate function
 
     # --- differentiating ---------------------------------------------------------------------
 

@@ -267,6 +267,8 @@ class _Builder:
                 return x
             if type(y) is float and y == 0.0:  # x ** ±0 is 1 for every x, inf and nan too
                 return 1.0
+        elif op == "gate" and type(y) is float:  # a number test: decided once for all calls
+            return x if y != 0.0 else 0.0
         if op == "add" and type(y) is float and y < 0:  # a + -2 = a - 2
             return make("sub", (x, -y))
         if op == "sub" and type(y) is float and y < 0:  # a - -2 = a + 2

@@ -89,14 +89,16 @@ class Explanation:
         for s in steps:
             terms.setdefault(s.node, []).append(s)
         backward = [v for v in reversed(order) if chosen is None or v in chosen]
-        self._rows = [(v, terms.get(v, [])) for v in backward]
+        self._rows = [(v, terms.get(v, []), _cut(v, terms.get(v, []), uses))
+                      for uses in [_uses(order)] for v in backward]
         # the forward lines of every op node a backward line names
         shown = set(backward)
         if chosen is not None:
             shown |= {s.consumer for v in backward for s in terms.get(v, [])}
+            shown |= {c for _, _, cut in self._rows for c in cut}
         self._forward = [v for v in order if v._op is not None and v in shown]
         self.forward = [forward_line(v, names) for v in self._forward]
-        self.backward = [_text_line(v, ts, root, names) for v, ts in self._rows]
+        self.backward = [_text_line(v, ts, root, names, cut) for v, ts, cut in self._rows]
 
     def __str__(self) -> str:
         parts = ["\n".join(self.forward), "\n".join(self.backward)]
@@ -107,8 +109,8 @@ class Explanation:
     def to_latex(self) -> str:
         """An ``aligned`` block (forward, then backward), for a LaTeX document or MathJax."""
         forward = " \\\\\n".join(_tex_forward(v, self.names) for v in self._forward)
-        backward = " \\\\\n".join(_tex_line(v, ts, self.root, self.names)
-                                 for v, ts in self._rows)
+        backward = " \\\\\n".join(_tex_line(v, ts, self.root, self.names, cut)
+                                 for v, ts, cut in self._rows)
         body = " \\\\[6pt]\n".join(part for part in (forward, backward) if part)
         return "\\begin{aligned}\n" + body + "\n\\end{aligned}"
 
@@ -228,17 +230,39 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
 # --- plain text ------------------------------------------------------------------------------
 
 
-def _text_line(node: Value, steps: list[Step], root: Value, names: dict[Value, str]) -> str:
+def _uses(order: list[Value]) -> dict[Value, list[Value]]:
+    """For each node, the nodes computed from it, once each, in the graph's order."""
+    uses: dict[Value, list[Value]] = {}
+    for c in order:
+        for x in c.inputs:
+            if isinstance(x, Value):
+                found = uses.setdefault(x, [])
+                if c not in found:
+                    found.append(c)
+    return uses
+
+
+def _cut(node: Value, steps: list[Step], uses: dict[Value, list[Value]]) -> list[Value]:
+    """The nodes computed from ``node`` that send nothing back to it: where an op masks its
+    gradient (relu at x ≤ 0, step), the engine adds nothing, and the line says so."""
+    got = {s.consumer for s in steps}
+    return [c for c in uses.get(node, []) if c not in got]
+
+
+def _text_line(node: Value, steps: list[Step], root: Value, names: dict[Value, str],
+               cut: Sequence[Value] = ()) -> str:
     r, n = names[root], names[node]
     if node is root:
         return f"{_d(r, n)} = 1"
+    note = "; ".join(f"{names[c]} = {_formula(c, names)} passes no gradient back here"
+                     for c in cut)
     if not steps:
-        return f"{_d(r, n)} = 0 ({NO_FLOW})"
+        return f"{_d(r, n)} = 0 ({note or NO_FLOW})"
     parts = [_d(r, n), _symbols(steps, r, names), *_numbers(steps, names)]
     if len(steps) > 1:
         parts.append(_sum([s.contribution for s in steps]))
     parts.append(num(steps[-1].after))
-    return " = ".join(parts)
+    return " = ".join(parts) + (f" ({note})" if note else "")
 
 
 def _symbols(steps: list[Step], r: str, names: dict[Value, str]) -> str:
@@ -386,13 +410,17 @@ def _tex_d(r: str, n: str) -> str:
     return rf"\frac{{d{tex_name(r)}}}{{d{tex_name(n)}}}"
 
 
-def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, str]) -> str:
+def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, str],
+              cut: Sequence[Value] = ()) -> str:
     r = names[root]
     head = _tex_d(r, names[node]) + " &= "
     if node is root:
         return head + "1"
+    note = r"\text{; }".join(f"{tex_name(names[c])} = {_tex_formula(c, names)}"
+                             r"\text{ passes no gradient back here}" for c in cut)
+    note = r" \quad \text{(}" + note + r"\text{)}" if note else ""
     if not steps:
-        return head + r"0 \quad \text{(" + NO_FLOW + ")}"
+        return head + "0" + (note or r" \quad \text{(" + NO_FLOW + ")}")
     symbols = _terms(steps, lambda s: _tex_d(r, names[s.consumer]) + r" \cdot \frac{\partial "
                      + tex_name(names[s.consumer]) + r"}{\partial " + tex_name(names[s.node])
                      + "}", _tex_middle)
@@ -404,7 +432,7 @@ def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, st
     if len(steps) > 1:
         parts.append(_sum([s.contribution for s in steps], tex_num, _tex_middle))
     parts.append(tex_num(steps[-1].after))
-    return head + " = ".join(parts)
+    return head + " = ".join(parts) + note
 
 
 def _tex_middle(n: int) -> str:
@@ -424,6 +452,10 @@ def _tex_wrap(rule: str) -> str:
 
 
 def _tex_forward(node: Value, names: dict[Value, str]) -> str:
+    return f"{tex_name(names[node])} &= {_tex_formula(node, names)} = {tex_num(node.data)}"
+
+
+def _tex_formula(node: Value, names: dict[Value, str]) -> str:
     op: Any = node._op
     inputs = node.inputs
     x = _tex_operand(inputs[0], names)
@@ -435,4 +467,4 @@ def _tex_forward(node: Value, names: dict[Value, str]) -> str:
         formula = {"add": f"{x} + {y}", "sub": f"{x} - {y}", "mul": rf"{x} \cdot {y}",
                    "div": rf"\frac{{{x}}}{{{y}}}", "pow": f"{{{x}}}^{{{y}}}"
                    }.get(op.name, rf"{x} \,\text{{{op.symbol}}}\, {y}")
-    return f"{tex_name(names[node])} &= {formula} = {tex_num(node.data)}"
+    return formula

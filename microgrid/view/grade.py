@@ -78,7 +78,7 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
         steps = backward_steps(root)
         explanation = Explanation(root, order, names, steps, set(wrong))
         uses = {v: sum(1 for s in steps if s.node is v) for v in wrong}
-        for (v, _), line in zip(explanation._rows, explanation.backward):
+        for (v, *_), line in zip(explanation._rows, explanation.backward):
             note = ""
             if uses[v] > 1:
                 note = (f"{names[v]} is used {uses[v]} times, so its gradient is the sum of "
