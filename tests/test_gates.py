@@ -98,8 +98,10 @@ def test_a_traced_op_at_the_corners_equals_eager(name):
         want = eager(fn, args)
         _, got = f.value_and_grad(*args)
         assert all(map(same_number, got, want)), (name, args, got, want)
+    fb = mg.trace(fn, batch=list(range(op.arity + 1)))  # every argument: one sample per row
+    fb(*[np.array([0.7])] * (op.arity + 1))  # recorded at the same ordinary point
     cols = [np.array(c) for c in zip(*pts)]
-    _, per_sample = f.value_and_grad(*cols, reduce="sum")
+    _, per_sample = fb.value_and_grad(*cols, reduce="sum")
     for k, args in enumerate(pts):
         want = eager(fn, args)
         got = [float(g[k]) for g in per_sample]
@@ -112,8 +114,8 @@ def test_a_relu_network_on_a_batch_with_an_infinite_sample_equals_eager():
     def net(w, b, x):
         return mg.relu(w * x + b) ** 0.5  # (√0)' = inf where the unit is off
 
-    f = mg.trace(net)
-    f(0.5, 0.1, 1.0)
+    f = mg.trace(net, batch=["x"])
+    f(0.5, 0.1, np.array([1.0]))  # recorded with the unit on
     xs = np.array([2.0, -3.0, 0.5, -1.0])
     _, (dw, db, dx) = f.value_and_grad(0.5, 0.1, xs, reduce="sum")
     want = [eager(lambda w, b, x, x0=x0: net(w, b, x), (0.5, 0.1, x0)) for x0 in xs]
