@@ -45,18 +45,25 @@ def no_dot(tmp_path, monkeypatch):
     return empty
 
 
+def course_values():
+    """The course's J = 3(a + bc) at a=5, b=3, c=2, labelled, not yet differentiated:
+    ``(J, a, b, c, u, v)``. Test modules import it (``from conftest import course_values``)."""
+    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
+    u = b * c
+    u.label = "u"
+    v = a + u
+    v.label = "v"
+    J = 3 * v
+    J.label = "J"
+    return J, a, b, c, u, v
+
+
 @pytest.fixture
 def course_graph():
     """Builds the course's J = 3(a + bc) at a=5, b=3, c=2, labelled and differentiated."""
 
     def build():
-        a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-        u = b * c
-        u.label = "u"
-        v = a + u
-        v.label = "v"
-        J = 3 * v
-        J.label = "J"
+        J = course_values()[0]
         J.backward()
         return J
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import course_values
 
 import microgrid as mg
 from microgrid import Value
@@ -24,13 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def course():
-    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-    u = b * c
-    u.label = "u"
-    v = a + u
-    v.label = "v"
-    J = 3 * v
-    J.label = "J"
+    J, a, b, c, u, v = course_values()
     return J, (a, b, c, u, v)
 
 

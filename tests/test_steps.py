@@ -13,6 +13,7 @@ import operator
 import struct
 
 import pytest
+from conftest import course_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,14 +28,7 @@ def bits(x: float) -> bytes:
 
 
 def course_graph():
-    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-    u = b * c
-    u.label = "u"
-    v = a + u
-    v.label = "v"
-    J = 3 * v
-    J.label = "J"
-    return J, a, b, c, u, v
+    return course_values()
 
 
 def test_the_course_graph_step_by_step():
