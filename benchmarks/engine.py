@@ -4,22 +4,26 @@ Each engine runs in its own fresh interpreter (so one library's imports don't we
 garbage collector), one after the other in this run; the table reports the best of ``--repeat``
 timings and the ratios against microgrid. Peers that aren't installed are reported as missing:
     pip install micrograd torch==2.13.0
-Run:  python benchmarks/engine.py [--repeat 5]
+Run:  python benchmarks/engine.py [--repeat 5] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # this checkout's microgrid
 
 WORKER = textwrap.dedent('''
     import json, random, resource, sys, time
     engine, workload, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3])
     sys.setrecursionlimit(1_000_000)  # micrograd's backward recurses
-    if engine == "microgrid":
+    if engine.startswith("microgrid"):  # "microgrid", or "microgrid-baseline" from another tree
         from microgrid import Value
         relu = lambda v: v.relu()
     elif engine == "micrograd":
@@ -101,9 +105,14 @@ def op_count(workload: str) -> int:
     return 100 * per_sample + 1
 
 
-def run(engine: str, workload: str, repeat: int) -> dict | None:
+def run(engine: str, workload: str, repeat: int, baseline: str | None = None) -> dict | None:
+    env = None
+    if engine == "microgrid-baseline":  # the same worker, importing microgrid from another tree
+        env = {**os.environ, "PYTHONPATH": baseline}
+    elif engine == "microgrid":
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.run([sys.executable, "-c", WORKER, engine, workload, str(repeat)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["failed"])[-1]
         print(f"  {engine}: not measured ({last})")
@@ -114,26 +123,32 @@ def run(engine: str, workload: str, repeat: int) -> dict | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per workload (best kept)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also time the microgrid found in DIR (a checkout of an earlier "
+                             "version, e.g. made with `git worktree add DIR v0.1`), before/after")
     args = parser.parse_args()
+    engines = ["microgrid", "micrograd", "torch"]
+    if args.baseline:
+        engines.insert(1, "microgrid-baseline")
     for workload, title in [("least_squares", "least squares, m=2000, n=10"),
                             ("mlp", "MLP 2-16-16-1 (ReLU), 100 samples")]:
-        results = {e: run(e, workload, args.repeat) for e in ("microgrid", "micrograd", "torch")}
+        results = {e: run(e, workload, args.repeat, args.baseline) for e in engines}
         mine = results["microgrid"]
         if mine is None:
             raise SystemExit("microgrid itself failed to run")
         ops = op_count(workload)
         print(f"\n{title}: build + backward, {ops:,} ops")
-        print(f"  {'engine':<10} {'best time':>10} {'microgrid is':>14} {'peak memory/op':>16}")
+        print(f"  {'engine':<18} {'best time':>10} {'microgrid is':>14} {'peak memory/op':>16}")
         for engine, res in results.items():
             if res is None:
-                print(f"  {engine:<10} {'not installed':>10}")
+                print(f"  {engine:<18} {'not installed':>10}")
                 continue
             r = res
             if abs(r["check"] - mine["check"]) > 1e-6 * max(1.0, abs(r["check"])):
-                print(f"  {engine:<10} gives a different gradient: {r['check']} vs {mine['check']}")
+                print(f"  {engine:<18} gives a different gradient: {r['check']} vs {mine['check']}")
             ratio = r["seconds"] / mine["seconds"]
             faster = "-" if engine == "microgrid" else f"{ratio:.1f}x faster"
-            print(f"  {engine:<10} {r['seconds'] * 1000:>8.1f}ms {faster:>14} "
+            print(f"  {engine:<18} {r['seconds'] * 1000:>8.1f}ms {faster:>14} "
                   f"{r['peak_bytes'] / ops:>13.0f} B")
 
 
