@@ -32,6 +32,10 @@ _threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, _threads)
 
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
+
 import numpy as np  # noqa: E402  (after the thread settings, which it reads when loaded)
 
 import microgrid as mg  # noqa: E402
