@@ -14,13 +14,13 @@ with full batches and ``SGD(lr)`` from zeros makes exactly the update w := w −
 
 from __future__ import annotations
 
-import gc
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from math import hypot
 from typing import Any
 
+from .engine.autograd import paused_gc
 from .engine.gradmode import is_grad_enabled
 from .engine.ops import _to_float, is_number
 from .engine.value import Value, no_grad
@@ -112,13 +112,10 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[[Any, float]
     # A batch's graph is freed by reference counting the moment the next one replaces it; the
     # cycle collector would only walk those thousands of nodes again and again (a third of a
     # full-batch epoch), so it sleeps during training.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        _epochs(model, rows, labels, loss, optimizer, epochs, b, shuffle, seed, history, bar)
+        with paused_gc():
+            _epochs(model, rows, labels, loss, optimizer, epochs, b, shuffle, seed, history, bar)
     finally:
-        if collecting:
-            gc.enable()
         if bar is not None:
             bar.close()
     return history

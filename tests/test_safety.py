@@ -88,6 +88,43 @@ def test_no_grad_on_a_generator_covers_its_body_and_not_the_caller():
     assert list(it) == [] and mg.is_recording()
 
 
+def test_no_grad_on_a_generator_sends_throws_closes_and_returns_in_its_mode():
+    seen = []
+
+    @mg.no_grad()
+    def gen():
+        try:
+            got = yield "ready"
+            seen.append(("sent", got, mg.is_grad_enabled()))
+            try:
+                yield "again"
+            except KeyError as exc:
+                seen.append(("thrown", exc.args[0], mg.is_grad_enabled()))
+            yield "after"
+        finally:
+            seen.append(("closed", mg.is_grad_enabled()))
+        return "unreached"
+
+    it = gen()
+    assert next(it) == "ready" and mg.is_grad_enabled()
+    assert it.send(7) == "again" and mg.is_grad_enabled()
+    assert it.throw(KeyError("k")) == "after" and mg.is_grad_enabled()
+    it.close()
+    assert seen == [("sent", 7, False), ("thrown", "k", False), ("closed", False)]
+    assert mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def short():
+        yield 1
+        return "done"
+
+    it = short()
+    next(it)
+    with pytest.raises(StopIteration) as stop:
+        next(it)
+    assert stop.value.value == "done" and mg.is_grad_enabled()
+
+
 def test_enable_grad_and_set_grad_enabled_like_pytorch():
     with mg.no_grad():
         with mg.enable_grad():

@@ -41,18 +41,30 @@ _EXIT = object()  # marks, on the DFS stack, the moment a node's inputs are all 
 _pass = threading.Lock()  # one backward pass at a time: the marks and adjoints live on nodes
 
 
+class paused_gc:
+    """``with paused_gc():`` the cyclic garbage collector sleeps, and is restored as it was.
+
+    A pass over a graph allocates lists, records or nodes by the thousand and no cycle among
+    them, so the collector would only walk the live graph again and again for nothing.
+    """
+
+    __slots__ = ("collecting",)
+
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.collecting:
+            gc.enable()
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node below ``root``, each once, inputs before the nodes computed from them."""
     if type(root) is not Value:
         raise TypeError(f"expected a Value, not {type(root).__name__}")
-    with _pass:
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            return _order(root)
-        finally:
-            if collecting:
-                gc.enable()
+    with _pass, paused_gc():
+        return _order(root)
 
 
 def _order(root: Value) -> list[Value]:
@@ -212,14 +224,8 @@ def backward(root: Value, grad: float = 1.0) -> None:
     seed = _seed(grad)
     if root._x is UNRECORDED:
         raise _unrecorded("backward()")
-    with _pass:
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            _propagate(_order(root), seed, True)
-        finally:
-            if collecting:
-                gc.enable()
+    with _pass, paused_gc():
+        _propagate(_order(root), seed, True)
 
 
 def _seed(grad: Any) -> float:
@@ -271,29 +277,17 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if create_graph:
         results = _graph_grads(output, targets)
     else:
-        with _pass:
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
-                _propagate(_order(output), 1.0, False)
-                mark = output._mark
-                results = [t._adj if t._mark is mark else 0.0 for t in targets]
-            finally:
-                if collecting:
-                    gc.enable()
+        with _pass, paused_gc():
+            _propagate(_order(output), 1.0, False)
+            mark = output._mark
+            results = [t._adj if t._mark is mark else 0.0 for t in targets]
     return results[0] if single else results
 
 
 def _graph_grads(output: Value, targets: list[Value]) -> list[Value]:
     """Reverse mode again, but on Values: each rule of ``ops`` now builds nodes, not floats."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        with gradmode.enable_grad():
-            return _graph_grads_recording(output, targets)
-    finally:
-        if collecting:
-            gc.enable()
+    with paused_gc(), gradmode.enable_grad():
+        return _graph_grads_recording(output, targets)
 
 
 def _graph_grads_recording(output: Value, targets: list[Value]) -> list[Value]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -190,38 +189,27 @@ def _generator(fn: Callable[..., Any], mode: bool) -> Callable[..., Any]:
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         gen = fn(*args, **kwargs)
-        token = _set(mode)
-        try:
-            request = gen.send(None)
-        except StopIteration as stop:
-            return stop.value
-        finally:
-            _restore(token)
-        while True:
+
+        def resume(method: Callable[..., Any], *arg: Any) -> Any:
+            token = _set(mode)
             try:
-                response = yield request
-            except GeneratorExit:
-                token = _set(mode)
+                return method(*arg)
+            finally:
+                _restore(token)
+
+        try:
+            request = resume(gen.send, None)
+            while True:
                 try:
-                    gen.close()
-                finally:
-                    _restore(token)
-                raise
-            except BaseException:
-                token = _set(mode)
-                try:
-                    request = gen.throw(*sys.exc_info()[1:2])
-                except StopIteration as stop:
-                    return stop.value
-                finally:
-                    _restore(token)
-            else:
-                token = _set(mode)
-                try:
-                    request = gen.send(response)
-                except StopIteration as stop:
-                    return stop.value
-                finally:
-                    _restore(token)
+                    response = yield request
+                except GeneratorExit:
+                    resume(gen.close)
+                    raise
+                except BaseException as exc:  # thrown in by the caller: the body sees it
+                    request = resume(gen.throw, exc)
+                else:
+                    request = resume(gen.send, response)
+        except StopIteration as stop:  # the body returned
+            return stop.value
 
     return wrapper

@@ -15,10 +15,9 @@ summing a node's contributions in order reproduces ``grad()`` bit for bit, inf a
 
 from __future__ import annotations
 
-import gc
 from typing import Any, NamedTuple
 
-from .autograd import topological_order
+from .autograd import paused_gc, topological_order
 from .ops import Op
 from .value import Value
 
@@ -85,9 +84,7 @@ def backward_steps(root: Value) -> list[Step]:
     steps: list[Step] = []
     append = steps.append
     new = tuple.__new__  # Step(...) without the named tuple's keyword-handling wrapper
-    collecting = gc.isenabled()
-    gc.disable()  # a pass makes a record per edge and no cycle: nothing for the collector
-    try:
+    with paused_gc():  # a record per edge and no cycle: nothing for the collector
         for consumer in reversed(order):
             op = consumer._op
             if op is None:
@@ -101,9 +98,6 @@ def backward_steps(root: Value) -> list[Step]:
                 text, template = rules[operand]
                 append(new(Step, (len(steps), node, consumer, operand, g, local, text,
                                   contribution, before, after, template)))
-    finally:
-        if collecting:
-            gc.enable()
     return steps
 
 
