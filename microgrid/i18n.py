@@ -38,6 +38,7 @@ Standard library only, so every part of microgrid, the engine included, may use 
 from __future__ import annotations
 
 import contextvars
+import functools
 import gettext as _gettext
 import os
 import re
@@ -59,10 +60,11 @@ _catalogs: dict[str, _gettext.NullTranslations] = {}
 _lock = threading.Lock()
 
 
-def languages() -> list[str]:
+@functools.cache
+def languages() -> tuple[str, ...]:
     """The languages microgrid speaks: English and each one with a compiled catalog."""
     found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
-    return [ENGLISH, *sorted(found - {ENGLISH})]
+    return (ENGLISH, *sorted(found - {ENGLISH}))
 
 
 def _normalize(lang: str) -> str:
@@ -116,7 +118,7 @@ def _from_environment() -> str:
     return _from_system_locale(spoken)
 
 
-def _from_system_locale(spoken: list[str]) -> str:
+def _from_system_locale(spoken: tuple[str, ...]) -> str:
     """The locale the operating system reports when no variable says (Windows, macOS apps)."""
     import locale
 

@@ -242,9 +242,13 @@ def catalogs() -> dict[str, Path]:
 # --- the checks ----------------------------------------------------------------------------
 
 
-def problems(lang: str, po: Path) -> list[str]:
+def _shown(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else str(path)
+
+
+def problems(lang: str, po: Path, package: Path = PACKAGE) -> list[str]:
     """Everything wrong between the code and one catalog; [] when they agree."""
-    found, wrong = extract()
+    found, wrong = extract(package)
     entries = read_po(po)
     entries.pop("", None)
     for message, places in found.items():
@@ -252,18 +256,18 @@ def problems(lang: str, po: Path) -> list[str]:
         if entry is None or not entry.msgstr or entry.fuzzy:
             wrong.append(f"{places[0]}: no {lang} translation of {message!r} "
                          "(python tools/catalog.py update, then translate it in "
-                         f"{po.relative_to(ROOT).as_posix()})")
+                         f"{_shown(po)})")
         elif placeholders(entry.msgstr) != placeholders(message):
-            wrong.append(f"{po.relative_to(ROOT).as_posix()}: the {lang} translation of "
+            wrong.append(f"{_shown(po)}: the {lang} translation of "
                          f"{message!r} has the placeholders {placeholders(entry.msgstr)}, "
                          f"not {placeholders(message)}")
     for message in entries:
         if message not in found:
-            wrong.append(f"{po.relative_to(ROOT).as_posix()}: {message!r} is used nowhere in "
+            wrong.append(f"{_shown(po)}: {message!r} is used nowhere in "
                          "the code (python tools/catalog.py update drops it)")
     mo = po.with_suffix(".mo")
     if not mo.exists() or mo.read_bytes() != compile_mo(read_po(po)):
-        wrong.append(f"{mo.relative_to(ROOT).as_posix()} is not compiled from its .po: "
+        wrong.append(f"{_shown(mo)} is not compiled from its .po: "
                      "python tools/catalog.py compile")
     return wrong
 
@@ -284,7 +288,7 @@ def update() -> None:
             print(f"{lang}: dropped the unused {message!r}")
         write_po(po, lang, entries)
         missing = sum(not e.msgstr for e in entries)
-        print(f"{po.relative_to(ROOT).as_posix()}: {len(entries)} sentences, "
+        print(f"{_shown(po)}: {len(entries)} sentences, "
               f"{missing} to translate")
 
 
