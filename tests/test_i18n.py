@@ -290,3 +290,19 @@ def test_an_unknown_language_on_the_command_line_is_one_line_and_exit_2():
                                  "'fr': it speaks 'en', 'zh'\n")
     r = _cli("grad", "a*b", "a=2", "b=3", encoding="utf-8", MICROGRID_LANG="fr")
     assert r.returncode == 0 and r.stdout.decode().startswith("a*b = 6")  # a request: English
+
+
+def test_the_chinese_readme_runs_and_its_links_lead_somewhere():
+    import doctest
+    import re
+
+    text = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    session = re.findall(r"```python\n(>>> .*?)```", text, re.S)[0]
+    test = doctest.DocTestParser().get_doctest(session, {}, "README.zh-CN", None, 0)
+    assert doctest.DocTestRunner().run(test).failed == 0
+    links = re.findall(r"\]\(([^)#]+)\)", text)
+    assert "notebooks/zh/01_computation_graph.ipynb" in links and "README.md" in links
+    for link in links:
+        assert (ROOT / link).exists(), f"README.zh-CN.md links to {link}, which is not there"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "[中文说明](README.zh-CN.md)" in readme.split("\n\n", 2)[1]  # at the top
