@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ CHINESE = ("01_computation_graph.ipynb", "04_gradient_descent_variants.ipynb",
            "05_activation_functions.ipynb", "07_static_vs_dynamic.ipynb", "09_graduating.ipynb")
 EDITIONS = [*EXPECTED, *(f"zh/{name}" for name in CHINESE)]  # paths under notebooks/
 SET_CHINESE = 'mg.set_language("zh")'
+MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)  # $$display$$ and $inline$ formulas
 # text that would reveal the machine a notebook was run on
 PRIVATE = ("/work", "/tmp", "/root", "/home/", "/Users/", "ipykernel_", "C:\\")
 CELL_TIMEOUT = 120  # seconds; every notebook takes well under a minute in total
@@ -144,7 +146,11 @@ def test_a_chinese_edition_is_the_english_code_with_chinese_prose(name):
     assert zh_code[1:] == code[1:], \
         f"zh/{name}: the code differs from notebooks/{name}; bring the Chinese edition up to date"
     prose = [cell.source for cell in chinese.cells if cell.cell_type == "markdown"]
-    assert len(prose) == sum(cell.cell_type == "markdown" for cell in english.cells)
+    originals = [cell.source for cell in english.cells if cell.cell_type == "markdown"]
+    assert len(prose) == len(originals)
+    for text, original in zip(prose, originals):  # the mathematics stays, in any word order
+        assert sorted(MATH.findall(text)) == sorted(MATH.findall(original)), \
+            f"zh/{name}: the formulas differ from the English cell {original[:60]!r}"
     for text in prose:
         chinese_text = any("\u4e00" <= c <= "\u9fff" for c in text)
         assert chinese_text, f"zh/{name}: untranslated: {text[:60]!r}"
