@@ -36,8 +36,7 @@ HEADER = ("Project-Id-Version: microgrid\n"
           "MIME-Version: 1.0\n"
           "Content-Type: text/plain; charset=UTF-8\n"
           "Content-Transfer-Encoding: 8bit\n"
-          "Language: {lang}\n"
-          "Plural-Forms: nplurals=1; plural=0;\n")
+          "Language: {lang}\n")
 
 sys.path.insert(0, str(ROOT))
 from microgrid.i18n import script_messages  # noqa: E402 - after the checkout is on the path
