@@ -260,6 +260,21 @@ def test_the_wheel_carries_the_compiled_catalog(tmp_path):
     assert Path(path).is_relative_to(site) and word == "训练"
 
 
+def test_an_editable_install_finds_the_compiled_catalog(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                          "--no-build-isolation", "--prefix", str(tmp_path), "-e", str(ROOT)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    site = next(tmp_path.glob("lib*/python*/site-packages"), None) or tmp_path / "Lib/site-packages"
+    # -S: only the editable install's site folder, not the one microgrid is installed in here
+    code = (f"import site; site.addsitedir({str(site)!r}); import microgrid.i18n as i; "
+            "i.set_language('zh'); print(i.__file__, i.gettext('fit'))")
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": "", "PYTHONIOENCODING": "utf-8"})
+    path, word = out.stdout.decode("utf-8").split()
+    assert Path(path) == ROOT / "microgrid" / "i18n.py" and word == "训练"
+
+
 def _cli(*args: str, encoding: str, **env: str) -> subprocess.CompletedProcess[bytes]:
     clean = {k: v for k, v in os.environ.items()
              if k not in (i18n.ENV, *i18n.LOCALE_VARIABLES)}
