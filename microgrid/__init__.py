@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from . import engine as engine
     from . import static as static
     from . import view as view
+    from .i18n import language, set_language
     from .static.trace import TracedFunction, trace
     from .view.draw import GraphvizNotFound, draw
     from .view.explain import explain
@@ -49,6 +50,8 @@ _LAZY = {
     "StepThrough": "view.stepping",
     "explain": "view.explain",
     "compare_grads": "view.grade",
+    "set_language": "i18n",
+    "language": "i18n",
 }
 _SUBMODULES = ("datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli")
 
@@ -85,10 +88,12 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "is_recording",
+    "language",
     "log",
     "no_grad",
     "relu",
     "set_grad_enabled",
+    "set_language",
     "sigmoid",
     "step_through",
     "StepThrough",

@@ -24,6 +24,7 @@ from .engine.autograd import paused_gc
 from .engine.gradmode import is_grad_enabled
 from .engine.ops import _to_float, is_number
 from .engine.value import Value, no_grad
+from .i18n import gettext
 
 
 @dataclass(repr=False)
@@ -108,7 +109,7 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[[Any, float]
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=epochs, desc="fit", unit="epoch")
+        bar = tqdm(total=epochs, desc=gettext("fit"), unit=gettext("epoch"))
     # A batch's graph is freed by reference counting the moment the next one replaces it; the
     # cycle collector would only walk those thousands of nodes again and again (a third of a
     # full-batch epoch), so it sleeps during training.

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ..engine.value import Value
+from ..i18n import _, language, languages, resolve
 from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 
 USAGE_ERROR = 2
@@ -50,6 +51,24 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0, 1 for the machine, 2 for usage)."""
     _tolerant_output()
+    try:  # --lang comes first: the help and every message speak it
+        lang = _language_of(sys.argv[1:] if argv is None else argv)
+    except ValueError as e:
+        return _fail("microgrid", e, USAGE_ERROR)
+    with language(lang):
+        return _main(argv)
+
+
+def _language_of(argv: Sequence[str]) -> str | None:
+    """The value of ``--lang`` before the command (checked), or None: MICROGRID_LANG, then
+    the system locale."""
+    pre = _Parser(prog="microgrid", add_help=False)
+    pre.add_argument("--lang")
+    known, _rest = pre.parse_known_args(list(argv))
+    return None if known.lang is None else resolve(known.lang)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:  # bare `microgrid`: what it can do
@@ -70,6 +89,9 @@ def _parser() -> _Parser:
                      "neural networks are trained: differentiate and draw formulas.")
     package = sys.modules[__name__.split(".")[0]]  # loaded before its command line, always
     parser.add_argument("--version", action="version", version=f"microgrid {package.__version__}")
+    parser.add_argument("--lang", metavar="LANG", help=_(
+        "the language to speak: {languages} (default: the MICROGRID_LANG variable, else the "
+        "system's locale)", languages=", ".join(languages())))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                                 title="commands")
     functions = " ".join(FUNCTIONS)
