@@ -33,6 +33,7 @@ from ..names import node_names
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
 INTERVAL_MS = 900  # between frames when playing
+PAGE_PX = (1240, 520)  # the picture's room on a 1280×800 screen, below the controls
 FORMATS = ("html", "gif")
 
 _counter = itertools.count()
@@ -123,14 +124,11 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
     order = topological_order(root)
     names = node_names(order)
     steps = backward_steps(root)
-    drawing = draw(root, max_nodes=max_nodes)
-    ids = drawing.node_ids
-    edges = _dot_edges(drawing)
+    drawings = [draw(root, max_nodes=max_nodes, rankdir=d) for d in ("LR", "TB")]
+    ids = drawings[0].node_ids  # the same DOT names and edges in either direction
+    edges = _dot_edges(drawings[0])
     frames, start = _frames(root, order, names, ids, edges, steps)
-    _lay_out_records(drawing, {ids[v]: names[v] for v in order}, start, frames)
-    drawing.graph_attr.pop("size", None)  # the page fits the picture to the window itself
-    svg, _ = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(ids.values()),
-                           start)
+    drawing, svg = _best_layout(drawings, {ids[v]: names[v] for v in order}, start, frames)
     title = f"Forward and backward through {names[root]}"
     shown = {ids[v]: names[v] for v in order}
     return StepThrough(root, drawing, svg, edges, frames, start, shown, title)
@@ -234,6 +232,23 @@ def _along(step: Step, ids: dict[Value, str], edges: list[tuple[str, str]]) -> l
 # --- the picture --------------------------------------------------------------------------
 
 
+def _best_layout(drawings: list[Any], names: dict[str, str], start: dict[str, Any],
+                 frames: list[dict[str, Any]]) -> tuple[Any, str]:
+    """Of the drawings (left to right, top to bottom), the one that shows biggest in a
+    laptop's window (PAGE_PX), with its page SVG; the first wins a near tie."""
+    best: tuple[float, Any, str] | None = None
+    for drawing in drawings:
+        _lay_out_records(drawing, names, start, frames)
+        svg, _ = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(names), start)
+        m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', svg)
+        width, height = (float(m.group(1)), float(m.group(2))) if m else (1.0, 1.0)
+        scale = min(1.0, PAGE_PX[0] / width, PAGE_PX[1] / height)
+        if best is None or scale > best[0] * 1.05:
+            best = (scale, drawing, svg)
+    assert best is not None
+    return best[1], best[2]
+
+
 def _dot_edges(drawing: Any) -> list[tuple[str, str]]:
     """The drawing's edges as ``(tail, head)`` DOT names, in the order of the DOT text: the
     order Graphviz numbers them in its SVG (``edge1`` is the first) and its JSON."""
@@ -267,8 +282,9 @@ def _lay_out_records(drawing: Any, names: dict[str, str], start: dict[str, Any],
         if m and m.group(1) in names:
             node = m.group(1)
             fields = (names[node], widest[node]["data"], widest[node]["grad"])
-            label = " | ".join(_escape(f) for f in fields)
-            drawing.body[i] = _LABEL.sub(lambda _: f'label="{label}"', line, count=1)
+            label = 'label="' + " | ".join(_escape(f) for f in fields) + '"'
+            m = _LABEL.search(line)
+            drawing.body[i] = line[:m.start()] + label + line[m.end():]
 
 
 def _width(text: str) -> float:
