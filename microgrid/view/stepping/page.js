@@ -140,6 +140,24 @@ function microgridStepThrough(root) {
     follow();
   }
 
+  // the caption is as tall as its longest line needs, at every step, so the picture below it
+  // never jumps up and down while stepping
+  function reserveCaption() {
+    var caption = root.querySelector(".mg-step-caption");
+    caption.style.minHeight = "";
+    var before = [ui.phase.textContent, ui.line.textContent];
+    var tallest = 0;
+    for (var k = 0; k < frames.length; k++) {
+      ui.phase.textContent = frames[k].title;
+      ui.line.textContent = frames[k].line;
+      tallest = Math.max(tallest, caption.getBoundingClientRect().height);
+    }
+    ui.phase.textContent = before[0];
+    ui.line.textContent = before[1];
+    caption.style.boxSizing = "border-box";
+    caption.style.minHeight = tallest + "px";
+  }
+
   // --- keeping the step in view -----------------------------------------------------------
 
   // what the frame highlights: the focused node first (it must be seen), then the node the
@@ -259,7 +277,11 @@ function microgridStepThrough(root) {
   view.addEventListener("pointerup", endDrag);
   view.addEventListener("pointercancel", endDrag);
 
-  function refit() { if (fitted) { fit(); } else { follow(); } }
+  var width = root.clientWidth;
+  function refit() {
+    if (root.clientWidth !== width) { width = root.clientWidth; reserveCaption(); }
+    if (fitted) { fit(); } else { follow(); }
+  }
   if (window.ResizeObserver) { new ResizeObserver(refit).observe(standalone ? view : root); }
   else { window.addEventListener("resize", refit); }
 
@@ -318,6 +340,7 @@ function microgridStepThrough(root) {
       if (!e.target || e.target.tagName !== "INPUT") { root.focus({preventScroll: true}); }
     });
   }
+  reserveCaption();
   fit();
   renderFrame(0);
 }
