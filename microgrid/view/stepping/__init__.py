@@ -33,7 +33,7 @@ from ..names import node_names
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
 INTERVAL_MS = 900  # between frames when playing
-PAGE_PX = (1240, 520)  # the picture's room on a 1280×800 screen, below the controls
+PAGE_PX = (1240, 660)  # the picture's room on a 1280×800 screen, below the controls
 FORMATS = ("html", "gif")
 
 _counter = itertools.count()
