@@ -248,7 +248,7 @@ def _layout(plan: _Plan, rankdir: str | None) -> dict[str, str]:
     sizes = {"LR": plan._size(across=True), "TB": plan._size(across=False)}
     if shrink(sizes[other]) > shrink(sizes[direction]):
         direction = other
-    if shrink(sizes[direction]) < MIN_SHRINK:
+    if not MIN_SHRINK <= shrink(sizes[direction]) < 1.0:
         return {"rankdir": direction}
     return {"rankdir": direction, "size": f"{room[0] / 72:.2f},{room[1] / 72:.2f}"}
 
