@@ -278,13 +278,13 @@ def _lay_out_records(drawing: Any, names: dict[str, str], start: dict[str, Any],
                 if _width(text) > _width(widest[node][slot]):
                     widest[node][slot] = text
     for i, line in enumerate(drawing.body):
-        m = _NODE.match(line)
-        if m and m.group(1) in names:
-            node = m.group(1)
-            fields = (names[node], widest[node]["data"], widest[node]["grad"])
+        record = _NODE.match(line)
+        old = _LABEL.search(line)
+        if record and old and record.group(1) in names:
+            name = record.group(1)
+            fields = (names[name], widest[name]["data"], widest[name]["grad"])
             label = 'label="' + " | ".join(_escape(f) for f in fields) + '"'
-            m = _LABEL.search(line)
-            drawing.body[i] = line[:m.start()] + label + line[m.end():]
+            drawing.body[i] = line[:old.start()] + label + line[old.end():]
 
 
 def _width(text: str) -> float:
