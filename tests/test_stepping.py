@@ -122,16 +122,68 @@ def test_the_svg_has_ids_and_tagged_texts_for_every_value(dot):
     assert not page.svg.startswith("<?xml")
 
 
-def test_svg_tagging_finds_data_and_grad_by_their_words():
+def test_svg_tagging_knows_data_and_grad_by_their_place_not_their_words():
+    """A record's texts come in field order: the last two are data and grad, whatever the name
+    says; a name that reads like a field stays a name."""
     svg = ('<svg width="10pt" height="5pt"><g id="graph0" class="graph">'
            '<g id="node1" class="node">\n<title>v0</title>\n<polygon/>'
-           '<text x="1">a</text><text x="2">data 5</text><text x="3">grad 0</text></g>'
+           '<text x="1">grad w</text><text x="2">data 5</text><text x="3">grad 0</text></g>'
            '<g id="edge1" class="edge">\n<title>v1&#45;&gt;v0</title>\n<path/></g></g></svg>')
     out, edges = _scripted_svg(svg, {"v0", "v1"})
-    assert '<text class="mg-name" x="1">a</text>' in out
+    assert '<text class="mg-name" x="1">grad w</text>' in out
     assert '<text class="mg-data" x="2">data 5</text>' in out
     assert '<text class="mg-grad" x="3">grad 0</text>' in out
     assert edges == [("v1", "v0")]
+    start = {"data": {"v0": "data ?"}, "grad": {"v0": "grad ?"}}
+    out, _ = _scripted_svg(svg, {"v0", "v1"}, start)  # the first frame, for viewers without JS
+    assert '<text class="mg-name" x="1">grad w</text>' in out
+    assert '<text class="mg-data" x="2">data ?</text>' in out
+    assert '<text class="mg-grad" x="3">grad ?</text>' in out
+
+
+def test_names_like_fields_stay_names_and_no_earlier_grad_shows(dot):
+    w, x = Value(2.0, label="grad w"), Value(-1.5, label="data loss")
+    J = w * x + w
+    J.label = "data J"
+    J.backward()  # an earlier backward() must not show before the page's backward pass
+    page = mg.step_through(J)
+    assert set(page.names.values()) == {"grad w", "data loss", "data J", "t1"}
+    ids = page_ids(page)
+    for name in ("grad w", "data loss", "data J"):
+        group = re.search(rf'data-node="{ids[name]}">(.*?)</g>', page.svg, re.S).group(1)
+        texts = dict((c, t) for c, t in re.findall(r'<text class="(mg-\w+)"[^>]*>(.*?)</text>',
+                                                   group))
+        assert texts["mg-name"] == name
+        assert texts["mg-grad"] == "grad ?"  # not the .grad that backward() left
+    assert page.start["grad"] == {node: "grad ?" for node in page.names}
+    # the record of each Value in the DOT is written from its fields: name | data | grad
+    labels = re.findall(r'label="([^"]*)"', page.drawing.source)
+    assert any(lab.startswith("grad w | data 2 | grad ") for lab in labels)
+
+
+def test_the_seed_writes_only_the_roots_grad(dot):
+    """dJ/dJ = 1 changes J alone; the others' zeros are written in without a highlight."""
+    J, (a, b, c, u, v) = course()
+    page = mg.step_through(J)
+    ids = page_ids(page)
+    (seed,) = [f for f in page.frames if f["phase"] == "seed"]
+    assert seed["grad"] == {ids["J"]: "grad 1"} and seed["focus"] == ids["J"]
+    assert seed["zero"] == {ids[n]: "grad 0" for n in "abcuv"}
+    assert seed["edges"] == [] and seed["line"] == "dJ/dJ = 1"
+
+
+def test_every_cell_is_laid_out_for_its_widest_text(dot):
+    """The DOT record of a node used twice has room for its running sum, the longest text its
+    grad cell shows at any step."""
+    a = Value(3.0, label="a")
+    b = a * a
+    b.label = "b"
+    J = b + a
+    J.label = "J"
+    page = mg.step_through(J)
+    notes = [f["note"][page_ids(page)["a"]] for f in page.frames if f.get("note")]
+    widest = max(notes, key=len)
+    assert f'label="a | data 3 | {widest}"' in page.drawing.source
 
 
 def test_labels_cannot_break_out_of_the_page(dot):

@@ -197,11 +197,13 @@ def test_a_node_used_twice_shows_its_running_sum(browser, tmp_path):
         a_shown = _by_name(state)["a"]
         if a_shown["note"]:
             notes.append(a_shown["note"])
-            # the box itself holds the sum so far, the note above it how it got there
-            assert a_shown["grad"] == "grad " + a_shown["note"].split(" → ")[1].split(" ")[0]
+            # the running sum is written in a's grad cell, where no edge crosses it
+            assert a_shown["grad"] == a_shown["note"]
             if len(notes) == 1:
                 browser.save_screenshot(str(tmp_path / f"running-sum-{state['step']}.png"))
-    # a gets 1 from J = b + a, then 3 and 3 from b = a · a, in the engine's order
+    # a gets 1 from J = b + a, then 3 and 3 from b = a · a, in the engine's order; each step
+    # after it shows the sum so far alone
+    assert _by_name(end)["a"]["note"] is None and _by_name(end)["a"]["grad"] == "grad 7"
     assert sorted(notes) == sorted(["grad 0 → 1 (+1)", "grad 1 → 4 (+3)", "grad 4 → 7 (+3)"])
 
 

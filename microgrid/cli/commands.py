@@ -348,7 +348,9 @@ def _demo_graph() -> Value:
 
 def _demo_logistic() -> Value:
     _title("2. Logistic regression on one sample: autograd beside the course's formulas")
-    x1, x2, y = 1.0, 2.0, 1.0
+    # the sample and its label are labelled Values too, so the picture shows them as the
+    # course's figure does (inputs x1, x2, y beside w1, w2, b) and dw1 = x1·dz can be read off it
+    x1, x2, y = Value(1.0, label="x1"), Value(2.0, label="x2"), Value(1.0, label="y")
     w1, w2, b = Value(0.5, label="w1"), Value(-0.25, label="w2"), Value(0.1, label="b")
     z = w1 * x1 + w2 * x2 + b
     z.label = "z"
@@ -357,14 +359,15 @@ def _demo_logistic() -> Value:
     L = -(y * a.log() + (1.0 - y) * (1.0 - a).log())  # L(a, y) = −(y log a + (1−y) log(1−a))
     L.label = "L"
     L.backward()
-    print(f"x1={x1:g}, x2={x2:g}, y={y:g}; w1={w1.data:g}, w2={w2.data:g}, b={b.data:g}")
+    print(f"x1={x1.data:g}, x2={x2.data:g}, y={y.data:g}; w1={w1.data:g}, w2={w2.data:g}, "
+          f"b={b.data:g}")
     print(f"forward:  z = w1·x1 + w2·x2 + b = {z.data:.4f}, a = σ(z) = {a.data:.4f}, "
           f"L = {L.data:.4f}")
-    dz = a.data - y
+    dz = a.data - y.data
     rows = [("", "autograd", "course formula"),
             ("dz", f"{z.grad:.6f}", f"a − y   = {dz:.6f}"),
-            ("dw1", f"{w1.grad:.6f}", f"x1·dz   = {x1 * dz:.6f}"),
-            ("dw2", f"{w2.grad:.6f}", f"x2·dz   = {x2 * dz:.6f}"),
+            ("dw1", f"{w1.grad:.6f}", f"x1·dz   = {x1.data * dz:.6f}"),
+            ("dw2", f"{w2.grad:.6f}", f"x2·dz   = {x2.data * dz:.6f}"),
             ("db", f"{b.grad:.6f}", f"dz      = {dz:.6f}")]
     for r in rows:
         print(f"  {r[0]:<4} {r[1]:>10}   {r[2]}")

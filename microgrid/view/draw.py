@@ -56,6 +56,8 @@ GRAD_SHADES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd",
 ZERO_COLOR = "#ffd6d6"  # grad exactly 0: no gradient reaches this node
 NONFINITE_COLOR = "#ff66cc"  # grad inf or nan
 MAX_ASPECT = 3.0  # widest picture (width / height) the automatic direction accepts
+SCREEN_PX = (1240, 760)  # a 1280×800 screen less a window's frame: the default fits it
+MIN_SHRINK = 0.6  # the most the default layout shrinks a picture to fit that screen
 
 _RECORD_SPECIAL = str.maketrans({"{": "\\{", "}": "\\}", "|": "\\|", "<": "\\<", ">": "\\>",
                                  '"': '\\"'})
@@ -81,7 +83,8 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     once (png, svg, pdf or dot, from the extension).
 
     - ``rankdir``: "LR" (inputs on the left), "RL", "TB" or "BT"; by default LR unless that
-      makes the picture wider than 3:1 (a long chain), then TB.
+      makes the picture wider than 3:1 (a long chain) or TB fits a 1280×800 screen better,
+      then TB; a default picture a little too big for that screen is shrunk to fit it.
     - ``show_grad`` defaults to True, but to False for a traced function: its recorded graph is
       run as code, not by ``backward()``, so its nodes' ``.grad`` say nothing.
     - ``show_local=True`` labels each edge into an op with ∂out/∂in at the current values.
@@ -189,9 +192,8 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
 
     import graphviz
 
-    direction = rankdir or plan.direction()
     graph = _digraph_class()(
-        graph_attr={"rankdir": direction, "fontname": FONTNAME, "nodesep": "0.18",
+        graph_attr={**_layout(plan, rankdir), "fontname": FONTNAME, "nodesep": "0.18",
                     "ranksep": "0.3"},
         node_attr={"fontname": FONTNAME, "fontsize": "12", "margin": "0.07,0.03",
                    "height": "0", "width": "0"},
@@ -224,6 +226,31 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     if path is not None:
         save(graph, path, fmt)
     return graph
+
+
+def _layout(plan: _Plan, rankdir: str | None) -> dict[str, str]:
+    """The direction and, by default, a size that fits a 1280×800 screen (SCREEN_PX).
+
+    Of left-to-right and top-to-bottom the default is the direction that needs the least
+    shrinking to fit the screen (left to right when both fit, like the course's slides); a
+    picture a little too big is shrunk to fit by Graphviz (``size``), one that would have to
+    shrink past MIN_SHRINK keeps its size, to be scrolled. A ``rankdir`` given is kept as it is.
+    """
+    if rankdir is not None:
+        return {"rankdir": rankdir}
+    room = (SCREEN_PX[0] * 0.75, SCREEN_PX[1] * 0.75)  # in points: 96 px to 72 points
+
+    def shrink(size: tuple[float, float]) -> float:
+        return min(1.0, room[0] / size[0], room[1] / size[1])
+
+    direction = plan.direction()
+    other = "TB" if direction == "LR" else "LR"
+    sizes = {"LR": plan._size(across=True), "TB": plan._size(across=False)}
+    if shrink(sizes[other]) > shrink(sizes[direction]):
+        direction = other
+    if not MIN_SHRINK <= shrink(sizes[direction]) < 1.0:
+        return {"rankdir": direction}
+    return {"rankdir": direction, "size": f"{room[0] / 72:.2f},{room[1] / 72:.2f}"}
 
 
 def _op_label(v: Value, names: dict[Value, str]) -> str:

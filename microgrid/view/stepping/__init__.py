@@ -27,12 +27,13 @@ from typing import Any
 from ...engine.autograd import topological_order
 from ...engine.steps import Step, backward_steps
 from ...engine.value import Value
-from ..draw import draw
-from ..explain import forward_line, num, running_sum, step_line
+from ..draw import _escape, draw
+from ..explain import _d, forward_line, num, running_sum, step_line
 from ..names import node_names
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
 INTERVAL_MS = 900  # between frames when playing
+PAGE_PX = (1240, 660)  # the picture's room on a 1280×800 screen, below the controls
 FORMATS = ("html", "gif")
 
 _counter = itertools.count()
@@ -123,13 +124,11 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
     order = topological_order(root)
     names = node_names(order)
     steps = backward_steps(root)
-    drawing = draw(root, max_nodes=max_nodes)
-    ids = drawing.node_ids
-    final = {root: 1.0, **{s.node: s.after for s in steps}}
-    _size_for(drawing, {ids[v]: f"grad {num(g)}" for v, g in final.items()},
-              {ids[v]: names[v] for v in order if not v.label})
-    svg, edges = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(ids.values()))
+    drawings = [draw(root, max_nodes=max_nodes, rankdir=d) for d in ("LR", "TB")]
+    ids = drawings[0].node_ids  # the same DOT names and edges in either direction
+    edges = _dot_edges(drawings[0])
     frames, start = _frames(root, order, names, ids, edges, steps)
+    drawing, svg = _best_layout(drawings, {ids[v]: names[v] for v in order}, start, frames)
     title = f"Forward and backward through {names[root]}"
     shown = {ids[v]: names[v] for v in order}
     return StepThrough(root, drawing, svg, edges, frames, start, shown, title)
@@ -157,11 +156,12 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
         frames.append(f)
 
     r = names[root]
-    seed = _frame("seed", "Backward", f"d{r}/d{r} = 1", focus=ids[root])
-    seed["grad"] = {ids[v]: "grad 0" for v in order}
-    seed["grad"][ids[root]] = "grad 1"
+    seed = _frame("seed", "Backward", f"{_d(r, r)} = 1", focus=ids[root])
+    seed["grad"] = {ids[root]: "grad 1"}
     seed["exact"] = {ids[v]: "0.0" for v in order}
     seed["exact"][ids[root]] = "1.0"
+    # every other grad starts at 0, as the engine's do: written in, but not highlighted
+    seed["zero"] = {ids[v]: "grad 0" for v in order if v is not root}
     frames.append(seed)
 
     received: dict[Value, int] = {}
@@ -173,12 +173,12 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
                    source=ids[s.consumer], edges=_along(s, ids, edges))
         f["grad"] = {node: f"grad {num(s.after)}"}
         f["exact"] = {node: repr(s.after)}
-        if received[s.node] > 1:  # a node used more than once: its running sum
+        if received[s.node] > 1:  # a node used more than once: its running sum, in its box
             f["note"] = {node: running_sum(s)}
         frames.append(f)
 
     last = {s.node: s.after for s in steps}
-    summary = ", ".join(f"d{r}/d{names[v]} = {num(last.get(v, 0.0))}" for v in leaves)
+    summary = ", ".join(f"{_d(r, names[v])} = {num(last.get(v, 0.0))}" for v in leaves)
     frames.append(_frame("end", "Done", summary, focus=None))
     return frames, start
 
@@ -232,32 +232,88 @@ def _along(step: Step, ids: dict[Value, str], edges: list[tuple[str, str]]) -> l
 # --- the picture --------------------------------------------------------------------------
 
 
-def _size_for(drawing: Any, grads: dict[str, str], unnamed: dict[str, str]) -> None:
-    """Lay the boxes out for what the page writes in them: the grads of the last frame, not
-    the ``.grad`` the graph holds now (often 0), and the shared name (t1) of an unlabelled
-    node, so no text outgrows its box. The DOT text of the drawing is edited, not the graph."""
-    for i, line in enumerate(drawing.body):
-        name = line.split(" ", 1)[0].strip()
-        if name in grads:
-            grad = grads[name].replace("\\", "\\\\")  # a replacement template's escape
-            line = re.sub(r"grad [^|}\"]*?(?= \}|\"| \|)", grad, line, count=1)
-        if name in unnamed:  # an empty first field: the name every view gives it (t1, x1)
-            line = re.sub(r'label="(\{ )? \|', rf'label="\g<1>{unnamed[name]} |', line,
-                          count=1)
-        drawing.body[i] = line
+def _best_layout(drawings: list[Any], names: dict[str, str], start: dict[str, Any],
+                 frames: list[dict[str, Any]]) -> tuple[Any, str]:
+    """Of the drawings (left to right, top to bottom), the one that shows biggest in a
+    laptop's window (PAGE_PX), with its page SVG; the first wins a near tie."""
+    best: tuple[float, Any, str] | None = None
+    for drawing in drawings:
+        _lay_out_records(drawing, names, start, frames)
+        svg, _ = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(names), start)
+        m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', svg)
+        width, height = (float(m.group(1)), float(m.group(2))) if m else (1.0, 1.0)
+        scale = min(1.0, PAGE_PX[0] / width, PAGE_PX[1] / height)
+        if best is None or scale > best[0] * 1.05:
+            best = (scale, drawing, svg)
+    assert best is not None
+    return best[1], best[2]
 
+
+def _dot_edges(drawing: Any) -> list[tuple[str, str]]:
+    """The drawing's edges as ``(tail, head)`` DOT names, in the order of the DOT text: the
+    order Graphviz numbers them in its SVG (``edge1`` is the first) and its JSON."""
+    edges = []
+    for line in drawing.body:
+        m = _EDGE.match(line)
+        if m:
+            edges.append((m.group(1), m.group(2)))
+    return edges
+
+
+def _lay_out_records(drawing: Any, names: dict[str, str], start: dict[str, Any],
+                     frames: list[dict[str, Any]]) -> None:
+    """Each Value's record written from its fields (name, data, grad), each field as wide as
+    the widest text the page will write in it, so no text outgrows its box at any step: the
+    grads and running sums of every frame, not the ``.grad`` the graph holds now.
+
+    The label is built from the parts, never read back: a name such as ``grad w`` stays a
+    name. Only the ``label`` attribute of each record's line in the DOT text is replaced."""
+    widest: dict[str, dict[str, str]] = {}
+    for node in names:
+        widest[node] = {"data": start["data"][node], "grad": start["grad"][node]}
+    for f in frames:
+        for field in ("data", "grad", "zero", "note"):
+            for node, text in f.get(field, {}).items():
+                slot = "data" if field == "data" else "grad"
+                if _width(text) > _width(widest[node][slot]):
+                    widest[node][slot] = text
+    for i, line in enumerate(drawing.body):
+        record = _NODE.match(line)
+        old = _LABEL.search(line)
+        if record and old and record.group(1) in names:
+            name = record.group(1)
+            fields = (names[name], widest[name]["data"], widest[name]["grad"])
+            label = 'label="' + " | ".join(_escape(f) for f in fields) + '"'
+            drawing.body[i] = line[:old.start()] + label + line[old.end():]
+
+
+def _width(text: str) -> float:
+    """A rough width for choosing the widest of a field's texts: wide characters count 2."""
+    return sum(2.0 if ord(c) > 0x2E80 else 1.0 for c in text)
+
+
+_EDGE = re.compile(r"^\t(\w+) -> (\w+)")
+_NODE = re.compile(r"^\t(\w+) \[label=")
+_LABEL = re.compile(r'label="(?:[^"\\]|\\.)*"')
 _GROUP = re.compile(r'<g id="(node|edge)(\d+)" class="(?:node|edge)">\s*'
                     r"<title>(.*?)</title>(.*?)</g>", re.S)
 _TEXT = re.compile(r"<text ([^>]*)>(.*?)</text>", re.S)
 
 
-def _scripted_svg(svg: str, values: set[str]) -> tuple[str, list[tuple[str, str]]]:
+def _scripted_svg(svg: str, values: set[str],
+                  start: dict[str, Any] | None = None) -> tuple[str, list[tuple[str, str]]]:
     """Graphviz's SVG with an id and a data- attribute on every node and edge, and classes on
     each Value's name, data and grad text, so the page's script can find and change them.
 
-    Returns the SVG (its XML prolog dropped, its size left to CSS) and the edges as
-    ``(tail, head)`` DOT names, in the order of their ``data-edge`` numbers, which is the order
-    of the DOT text (and of Graphviz's JSON, which the GIF reads).
+    A Value's record has its fields in a known order, name then data then grad, and Graphviz
+    writes their texts in that order (a name on several lines gives several texts): the last two
+    are data and grad, whatever the name says. With ``start`` (the page's first frame) they
+    show that frame, so a viewer that runs no script shows no grad before the backward pass.
+
+    Returns the SVG (its XML prolog dropped, its size in ``data-width``/``data-height``, in CSS
+    pixels, for the page to fit) and the edges as ``(tail, head)`` DOT names, in the order of
+    their ``data-edge`` numbers, which is the order of the DOT text (and of Graphviz's JSON,
+    which the GIF reads).
     """
     edges: dict[int, tuple[str, str]] = {}
 
@@ -273,41 +329,40 @@ def _scripted_svg(svg: str, values: set[str]) -> tuple[str, list[tuple[str, str]
         if title not in values:  # an op node or a number operand
             return (f'<g id="mg-part-{safe}" class="node" data-part="{safe}">'
                     f"<title>{m.group(3)}</title>{body}</g>")
+        shown = None
+        if start is not None:
+            shown = (start["data"][title], start["grad"][title])
         return (f'<g id="mg-node-{safe}" class="node" data-node="{safe}">'
-                f"<title>{m.group(3)}</title>{_tag_texts(body)}</g>")
+                f"<title>{m.group(3)}</title>{_tag_texts(body, shown)}</g>")
 
     svg = _GROUP.sub(group, svg)
     svg = svg[svg.index("<svg"):]
-    # half as big again as draw's picture, for a room's screen; never wider than the page
-    svg = re.sub(r'<svg width="([\d.]+)pt" height="[\d.]+pt"',
-                 lambda m: f'<svg width="{float(m.group(1)) * 1.5:g}pt" style="max-width: 100%"',
+    # Graphviz's size in points; the page shows it at most at its natural size, 4/3 px a point
+    svg = re.sub(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"',
+                 lambda m: (f'<svg width="{m.group(1)}pt" height="{m.group(2)}pt" '
+                            f'data-width="{float(m.group(1)) * 4 / 3:.1f}" '
+                            f'data-height="{float(m.group(2)) * 4 / 3:.1f}"'),
                  svg, count=1)
-    # room above the top row for a running sum written over a box
-    svg = re.sub(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"',
-                 lambda m: (f'viewBox="{m.group(1)} {float(m.group(2)) - 24:g} {m.group(3)} '
-                            f'{float(m.group(4)) + 24:g}"'), svg, count=1)
     svg = svg.replace('id="graph0"', 'id="mg-graph"', 1)
     return svg, [edges[k] for k in sorted(edges)]
 
 
-def _tag_texts(body: str) -> str:
-    """Classes on a Value's record: its first field is the name, then "data ..." and "grad ..."."""
+def _tag_texts(body: str, shown: tuple[str, str] | None = None) -> str:
+    """Classes on a Value's record texts, by position: the last two are its data and grad,
+    those before are its name (one text per line of it)."""
     texts = list(_TEXT.finditer(body))
-    classes: dict[int, str] = {}
-    for i, m in enumerate(texts):
-        content = html.unescape(m.group(2))
-        if content.startswith("data "):
-            classes[i] = "mg-data"
-        elif content.startswith("grad "):
-            classes[i] = "mg-grad"
-    if texts and 0 not in classes:
-        classes[0] = "mg-name"
+    if len(texts) < 3:  # not a record this page wrote: leave it as it is
+        return body
     out, pos = [], 0
     for i, m in enumerate(texts):
-        if i in classes:
-            out.append(body[pos:m.start()])
-            out.append(f'<text class="{classes[i]}" {m.group(1)}>{m.group(2)}</text>')
-            pos = m.end()
+        cls = "mg-data" if i == len(texts) - 2 else "mg-grad" if i == len(texts) - 1 else \
+            "mg-name"
+        content = m.group(2)
+        if shown is not None and cls != "mg-name":
+            content = html.escape(shown[0] if cls == "mg-data" else shown[1], quote=False)
+        out.append(body[pos:m.start()])
+        out.append(f'<text class="{cls}" {m.group(1)}>{content}</text>')
+        pos = m.end()
     out.append(body[pos:])
     return "".join(out)
 

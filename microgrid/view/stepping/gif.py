@@ -15,7 +15,7 @@ from typing import Any
 
 SCALE = 1.5  # pixels per Graphviz point: readable on a slide
 MARGIN = 12
-SIDE = 70  # pixels either side of the graph: a running sum over a box may stick out
+SIDE = 20  # pixels either side of the graph
 CAPTION_PT, COUNTER_PT = 12.8, 9.6
 CAPTION = 34  # height of the band that shows the frame's line, in points
 FRAME_MS = 1200
@@ -53,17 +53,23 @@ def save_gif(page: Any, path: str | os.PathLike[str]) -> None:
 
 def state(page: Any, k: int) -> dict[str, Any]:
     """What frame ``k`` shows: each node's data and grad text, as the page's script computes it
-    (the start, plus the changes of frames 0..k, plus frame k's running-sum note)."""
+    (the start, plus the changes of frames 0..k; the engine's zeros, set at the seed, stay grey
+    until a contribution arrives; frame k's running sum is written in its node's grad cell)."""
     data = dict(page.start["data"])
     grad = dict(page.start["grad"])
     known: set[str] = set()
+    zero: set[str] = set()
     for f in page.frames[: k + 1]:
         data.update(f.get("data", {}))
         known.update(f.get("data", {}))
+        grad.update(f.get("zero", {}))
+        zero.update(f.get("zero", {}))
         grad.update(f.get("grad", {}))
+        zero.difference_update(f.get("grad", {}))
     frame = page.frames[k]
+    grad.update(frame.get("note", {}))
     unknown = {n for n in page.start["unknown"] if n not in known}
-    unset = {n for n, text in grad.items() if text == page.start["grad"][n]}
+    unset = {n for n, text in grad.items() if text == page.start["grad"][n]} | zero
     return {"data": data, "grad": grad, "frame": frame, "unknown_data": unknown,
             "unset_grad": unset}
 
@@ -104,14 +110,6 @@ def _paint(layout: dict[str, Any], page: Any, k: int, fonts: _Fonts, Image: Any)
         _ops(pen, obj.get("_draw_", []), at, fonts, stroke=outline, width=3 if outline else 1)
         texts = _texts(obj.get("_ldraw_", []), name, page, now)
         _ops(pen, obj.get("_ldraw_", []), at, fonts, texts=texts)
-        note = frame.get("note", {}).get(name)
-        if note:  # the running sum, just above the box, over the grad field
-            box_top = max(y for op in obj.get("_draw_", []) if op["op"] in "Pp"
-                          for _, y in op["points"])
-            x = next(op["pt"][0] for op in obj.get("_ldraw_", [])
-                     if op["op"] == "T" and op["text"].startswith("grad "))
-            pen.text(at(x, box_top + 4), note, fill=FOCUS, font=fonts.get(13 * SCALE),
-                     anchor="ms", stroke_width=3, stroke_fill="white")
     return image
 
 
@@ -149,26 +147,22 @@ def _numbers(layout: dict[str, Any], edges: list[tuple[str, str]]) -> list[int |
 
 def _texts(ops: list[dict[str, Any]], name: str, page: Any,
            now: dict[str, Any]) -> dict[int, tuple[str, str | None, bool]]:
-    """For a Value's record, the text each of its "T" ops shows in this frame."""
+    """For a Value's record, the text each of its "T" ops shows in this frame. The texts come
+    in the order of the record's fields: the last two are data and grad, those before are the
+    name (one per line of it), whatever the name says."""
     if name not in page.names:
         return {}
-    out: dict[int, tuple[str, str | None, bool]] = {}
-    first = True
-    for i, op in enumerate(ops):
-        if op["op"] != "T":
-            continue
-        frame = now["frame"]
-        if op["text"].startswith("data "):
-            changed = name in frame.get("data", {})
-            out[i] = (now["data"][name], UNKNOWN if name in now["unknown_data"] else
+    texts = [i for i, op in enumerate(ops) if op["op"] == "T"]
+    if len(texts) < 3:
+        return {}
+    frame = now["frame"]
+    changed = name in frame.get("data", {})
+    out: dict[int, tuple[str, str | None, bool]] = {
+        texts[-2]: (now["data"][name], UNKNOWN if name in now["unknown_data"] else
+                    FOCUS if changed else None, changed)}
+    changed = name in frame.get("grad", {})
+    out[texts[-1]] = (now["grad"][name], UNKNOWN if name in now["unset_grad"] else
                       FOCUS if changed else None, changed)
-        elif op["text"].startswith("grad "):
-            changed = name in frame.get("grad", {})
-            out[i] = (now["grad"][name], UNKNOWN if name in now["unset_grad"] else
-                      FOCUS if changed else None, changed)
-        elif first:
-            out[i] = (page.names[name], None, False)
-        first = False
     return out
 
 
