@@ -5,8 +5,8 @@ the label (a number, or a Value: an argument of a traced function), and returns 
 Value (a float for a number). Training averages them over a batch. They are written with the
 engine's own ops, so the loss is part of the drawn graph and its gradient is the chain rule
 through those nodes: ``binary_cross_entropy(sigmoid(z), y)`` gives dL/dz = a − y, the course's
-dz. No loss decides anything from a number that ``trace`` would freeze: what depends on the
-input is a recorded op (``step``, ``gate``), chosen again on every call of a static graph.
+dz. No loss decides anything from a number that ``trace`` would freeze: while it records, what
+depends on the input is a recorded op (``step``, ``gate``), chosen again on every call.
 """
 
 from __future__ import annotations
@@ -93,25 +93,50 @@ def _where(test: Value, a: Value | float, b: Value | float) -> Value:
 def binary_cross_entropy_with_logits(z: Value | float, y: float | Value) -> Value | float:
     """The binary cross-entropy of the probability σ(z), computed from the score z directly.
 
-    L = log(1 + e^z) − y·z, written as max(z, 0) − y·z + log(1 + e^−|z|), so that e^t is only
-    ever taken of t ≤ 0: it never overflows, it is finite for any finite z, and dL/dz = σ(z) − y
-    without the sigmoid's vanishing gradient. The formula has no branch (−|z| is z·(1 − 2·step
-    z)), so a traced graph is right for every z, and at z = 0 the slope is σ(0) − y = 0.5 − y,
-    as in PyTorch. A label given as a Value (a traced argument, one per sample) gets dL/dy = −z.
+    L = log(1 + e^z) − y·z, rearranged so that e^t is only ever taken of t ≤ 0: for z ≥ 0,
+    L = (1−y)·z + log(1 + e^−z); for z < 0, L = log(1 + e^z) − y·z. It never overflows, so it
+    is finite for any finite z, and dL/dz = σ(z) − y without the sigmoid's vanishing gradient
+    (at z = 0 too: σ(0) − y, as in PyTorch). A label given as a Value (an argument of a traced
+    function, one per sample) gets dL/dy = −z.
+
+    Eagerly the sign of z picks the form, and the graph holds that one only. While ``trace``
+    records, the graph must choose again on every call: it records the one formula
+    max(z, 0) − y·z + log(1 + e^−|z|), with no branch (see ``_with_logits_recorded``).
     """
     if type(z) is not Value:
         return _evaluate(binary_cross_entropy_with_logits, z, y)
     y = _label(y, "binary_cross_entropy_with_logits")
     _check_range(y, "binary_cross_entropy_with_logits")
-    # step(z) is 1 where z > 0, else 0: a recorded op with no gradient, chosen again each call
+    hard = type(y) is not Value  # a number label of 0 or 1 builds only what counts
+    if gradmode._tracing.get():
+        return _with_logits_recorded(z, y)
+    if z.data >= 0.0:
+        softplus = (1.0 + (-z).exp()).log()  # log(1 + e^−z) = log(1 + e^z) − z
+        if hard and y == 1.0:
+            return softplus
+        if hard and y == 0.0:
+            return z + softplus
+        return (1.0 - y) * z + softplus
+    softplus = (1.0 + z.exp()).log()  # log(1 + e^z)
+    if hard and y == 0.0:
+        return softplus
+    if hard and y == 1.0:
+        return softplus - z
+    return softplus - y * z
+
+
+def _with_logits_recorded(z: Value, y: float | Value) -> Value:
+    """max(z, 0) − y·z + log(1 + e^−|z|) without a branch: −|z| is z·(1 − 2·step(z)), and
+    ``step`` (1 where z > 0, else 0, no gradient) is an op of the graph, tested on each call.
+    At z = 0 it counts as the side z < 0, so the slope there is σ(0) − y, where ReLU/abs forms
+    would give −y."""
     minus_abs = z * (1.0 - 2.0 * z.step())
-    softplus_rest = (1.0 + minus_abs.exp()).log()  # log(1 + e^−|z|), between 0 and log 2
-    relu = z.relu()
+    rest = (1.0 + minus_abs.exp()).log()  # log(1 + e^−|z|), between 0 and log 2
     if type(y) is not Value and y == 0.0:
-        return relu + softplus_rest
+        return z.relu() + rest
     if type(y) is not Value and y == 1.0:
-        return (relu - z) + softplus_rest
-    return (relu - y * z) + softplus_rest
+        return (z.relu() - z) + rest
+    return (z.relu() - y * z) + rest
 
 
 def mse(pred: Value | float, y: float | Value) -> Value | float:
