@@ -341,3 +341,19 @@ def test_the_recorded_forms_give_the_eager_numbers_everywhere(z, y):
         want, want_grads = _eager(loss, z, y)
         assert value == pytest.approx(want, rel=1e-12, abs=1e-300), (z, y)
         assert list(grads) == pytest.approx(want_grads, rel=1e-9, abs=1e-300), (z, y)
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_an_optimizer_step_refuses_while_trace_records(optimizer):
+    """README: a static graph never silently freezes a branch (a step inside a traced function
+    ran once, at recording, and never in a replay)."""
+    w = Value(1.0)
+    opt = getattr(mg.optim, optimizer)([w], lr=0.1)
+
+    def f(x):
+        opt.step()
+        return x * 2.0
+
+    with pytest.raises(TypeError, match=r"optimizer.step\(\) changes the parameters' .data"):
+        mg.trace(f)(1.0)
+    opt.step()  # outside, as ever
