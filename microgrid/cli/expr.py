@@ -26,7 +26,7 @@ import math
 import operator
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..engine import ops
@@ -293,7 +293,7 @@ def _position(text: str, index: int) -> tuple[int, int]:
 class _Columns:
     """Turns a position of the parsed text into the column of the text as typed."""
 
-    def __init__(self, stripped: str, lead: int, where: list[int]) -> None:
+    def __init__(self, stripped: str, lead: int, where: Sequence[int]) -> None:
         self.stripped, self.lead, self.where = stripped, lead, where
 
     def __call__(self, lineno: int, offset: int, utf8: bool = False) -> int:
@@ -317,11 +317,11 @@ class _Columns:
 _SIGNS = {"·": "*", "×": "*", "÷": "/", "−": "-", "⋅": "*", "∙": "*"}
 
 
-def _course_notation(source: str) -> tuple[str, list[int]]:
+def _course_notation(source: str) -> tuple[str, Sequence[int]]:
     """``source`` with the course's signs and full-width forms as ASCII (NFKC), and, for each
     character of the result, the index in ``source`` it came from (for columns)."""
     if source.isascii():
-        return source, range(len(source))  # type: ignore[return-value]
+        return source, range(len(source))
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(source):
@@ -345,7 +345,7 @@ def _refuse_implicit_products(text: str, column: _Columns) -> None:
     tokens = [t for t in _TOKEN.finditer(text) if t.lastgroup != "space"]
     if any(t.lastgroup == "name" and keyword.iskeyword(t.group()) for t in tokens):
         return  # (lambda: 1)(), 2 if a else b: not a formula, refused as what it is
-    missing = []
+    missing: list[int] = []
     for before, t in zip(tokens, tokens[1:]):
         b, kind, token = before.group(), t.lastgroup, t.group()
         if before.lastgroup == "number" or b == ")":  # 2a, 3(a+b), (a+b)c, (a+b)(c+d)
@@ -356,9 +356,9 @@ def _refuse_implicit_products(text: str, column: _Columns) -> None:
             missing.append(t.start())
     if not missing:
         return
-    pieces, last = [], 0
+    pieces, last, at = [], 0, set(missing)
     for t in tokens:
-        if t.start() in missing:
+        if t.start() in at:
             pieces.append(text[last:t.start()].rstrip() + "*")
             last = t.start()
         token = t.group()
@@ -368,8 +368,11 @@ def _refuse_implicit_products(text: str, column: _Columns) -> None:
             last = t.end()
     pieces.append(text[last:])
     line, offset = _position(text, missing[0])
+    typed = "".join(pieces)
+    if len(typed) > 200:  # a message stays one short line
+        typed = typed[:197] + "..."
     raise ExpressionError(f"a product needs its * (column {column(line, offset)}): did you "
-                          f"mean {''.join(pieces)}?")
+                          f"mean {typed}?")
 
 
 class _NotAFunction(ExpressionError):
