@@ -107,20 +107,20 @@ def binary_cross_entropy_with_logits(z: Value | float, y: float | Value) -> Valu
         return _evaluate(binary_cross_entropy_with_logits, z, y)
     y = _label(y, "binary_cross_entropy_with_logits")
     _check_range(y, "binary_cross_entropy_with_logits")
-    hard = type(y) is not Value  # a number label of 0 or 1 builds only what counts
+    number = type(y) is not Value  # a label of exactly 0 or 1 builds only what counts
     if gradmode._tracing.get():
         return _with_logits_recorded(z, y)
     if z.data >= 0.0:
         softplus = (1.0 + (-z).exp()).log()  # log(1 + e^−z) = log(1 + e^z) − z
-        if hard and y == 1.0:
+        if number and y == 1.0:
             return softplus
-        if hard and y == 0.0:
+        if number and y == 0.0:
             return z + softplus
         return (1.0 - y) * z + softplus
     softplus = (1.0 + z.exp()).log()  # log(1 + e^z)
-    if hard and y == 0.0:
+    if number and y == 0.0:
         return softplus
-    if hard and y == 1.0:
+    if number and y == 1.0:
         return softplus - z
     return softplus - y * z
 
