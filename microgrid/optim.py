@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from .engine import gradmode
 from .engine.ops import _div, is_number
 from .engine.value import Value
 
@@ -124,6 +125,7 @@ class SGD(Optimizer):
     _buffers = ("velocity",)
 
     def step(self) -> None:
+        _refuse_traced()
         lr = self.lr
         if self.momentum == 0.0:
             for p in self.params:
@@ -166,6 +168,7 @@ class Adam(Optimizer):
     _buffers = ("t", "m", "s")
 
     def step(self) -> None:
+        _refuse_traced()
         self.t += 1
         beta1, beta2 = self.betas
         c1 = 1.0 - beta1**self.t
@@ -179,6 +182,15 @@ class Adam(Optimizer):
             s[i] = si = beta2 * s[i] + (1.0 - beta2) * (g * g)
             # _div: with eps = 0 a zero gradient is 0/0, nan as in IEEE, not an exception
             p.data -= step_size * _div(mi, math.sqrt(si) / c2 + eps)
+
+
+def _refuse_traced() -> None:
+    """A step changes .data once, at recording; the replays of a traced function would skip
+    it without a word, so inside one it is refused."""
+    if gradmode._tracing.get():
+        raise TypeError("optimizer.step() changes the parameters' .data, which a static graph "
+                        "can't record: call it outside the traced function, with the "
+                        "gradients of f.value_and_grad")
 
 
 def _real(name: str, x: Any) -> float:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from math import hypot
 from typing import Any
 
+from .engine import gradmode
 from .engine.autograd import paused_gc
 from .engine.gradmode import is_grad_enabled
 from .engine.ops import _to_float, is_number
@@ -73,6 +74,8 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[[Any, float]
     the same run (full batches are not shuffled: the order doesn't change their mean).
     ``progress`` shows a tqdm bar (in a notebook too) with the last epoch's loss.
     """
+    _refuse_traced("fit() trains step by step (backward, then the optimizer changes .data)",
+                   "to train on a traced loss, step with f.value_and_grad")
     if not is_grad_enabled():
         raise RuntimeError("fit() was called inside no_grad(), where no graph is recorded and "
                            "every gradient would be 0; call it outside the no_grad() block")
@@ -201,6 +204,7 @@ def predict(model: Callable[[Any], Any], X: Any, threshold: float = 0.5) -> list
     probability, 0.0 for a score or logit), else 0; a model with several outputs gives the
     index of the largest.
     """
+    _refuse_traced("predict() picks each class from the output's number", "")
     threshold = _number(threshold, "threshold")
     return [_decide(out, threshold) for out in _outputs(model, _rows(X))]
 
@@ -211,6 +215,7 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
     For a one-output model the labels are 0/1, or −1/+1 (for hinge-loss models, with
     ``threshold=0.0``), and a prediction of 1 matches the label 1.
     """
+    _refuse_traced("accuracy() counts classes picked from the output's number", "")
     threshold = _number(threshold, "threshold")
     rows = _rows(X)
     labels = _labels(y)
@@ -225,6 +230,14 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
         else:
             raise ValueError(f"accuracy: labels must be 0/1 or -1/+1, got {t}")
     return right / len(labels)
+
+
+def _refuse_traced(what: str, instead: str) -> None:
+    """Inside a function ``trace`` records, refuse in one line: what these functions decide
+    from numbers would be decided once, at recording, and replayed as a constant."""
+    if gradmode._tracing.get():
+        raise TypeError(f"{what}, which a static graph can't record: call it outside the traced "
+                        f"function{'; ' + instead if instead else ''}")
 
 
 def _outputs(model: Callable[[Any], Any], rows: list[list[float]]) -> list[Any]:
@@ -282,6 +295,7 @@ def _number(x: Any, name: str) -> float:
 
 
 def _decide(out: Any, threshold: float) -> int:
+    # (never while trace records: predict and accuracy refuse first)
     if type(out) is Value:
         return 1 if out.data > threshold else 0
     if isinstance(out, (list, tuple)) and out:

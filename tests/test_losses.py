@@ -93,7 +93,6 @@ def test_bce_with_a_hard_label_builds_only_the_term_that_counts():
     (0.5, 2, ValueError, r"y must be in \[0, 1\], got 2"),
     (0.5, -1, ValueError, r"y must be in \[0, 1\]"),
     (0.5, "1", TypeError, "the label y must be a number, not str"),
-    (0.5, Value(1.0), TypeError, "not a Value"),
     ("0.5", 1, TypeError, "prediction must be a Value or a number"),
 ])
 def test_bce_refuses_bad_input(p, y, error, match):
@@ -228,3 +227,34 @@ def test_against_pytorch():
             assert value == pytest.approx(t_value, rel=1e-12, abs=1e-15), (ours.__name__, x, y)
             # (PyTorch's bound 1e-12 on p(1-p) is a float32 constant: 1e-12 within 4e-9)
             assert d == pytest.approx(t_d, rel=1e-8, abs=1e-15), (ours.__name__, x, y)
+
+
+# --- a label given as a Value (a traced argument, one per sample) -------------------------------
+
+
+@pytest.mark.parametrize("z, y", [(0.7, 1.0), (-2.0, 0.0), (0.0, 0.3), (30.0, 0.6)])
+def test_a_value_label_gets_its_own_gradient_like_pytorch(z, y):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    for ours, theirs, x in [(bce_logits, F.binary_cross_entropy_with_logits, z),
+                            (bce, F.binary_cross_entropy, sigmoid(z))]:
+        xv, yv = Value(x), Value(y)
+        out = ours(xv, yv)
+        dx, dy = grad(out, [xv, yv])
+        t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        u = torch.tensor(y, dtype=torch.float64, requires_grad=True)
+        expected = theirs(t, u)
+        expected.backward()
+        assert out.data == pytest.approx(expected.item(), rel=1e-12)
+        assert dx == pytest.approx(t.grad.item(), rel=1e-8, abs=1e-15)
+        assert dy == pytest.approx(u.grad.item(), rel=1e-8, abs=1e-15)
+
+
+def test_a_value_label_is_checked_and_a_number_prediction_with_it_gives_a_value():
+    with pytest.raises(ValueError, match=r"y must be in \[0, 1\], got 2.0"):
+        bce(Value(0.5), Value(2.0))
+    with pytest.raises(ValueError, match=r"y must be -1 or \+1, got 0.5"):
+        hinge(Value(0.5), Value(0.5))
+    y = Value(1.0)
+    out = bce_logits(0.0, y)  # a number prediction with a Value label: in the graph
+    assert type(out) is Value and grad(out, y) == -0.0

@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 
 from ..engine.value import Value
 from ..i18n import _, language, languages, resolve
-from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
+from .expr import FUNCTIONS, MAX_LENGTH, ExpressionError, check_value, parse
 
 USAGE_ERROR = 2
 MACHINE_ERROR = 1
@@ -96,7 +96,9 @@ def _parser() -> _Parser:
                                 title="commands")
     functions = " ".join(FUNCTIONS)
     formula = (f"a formula of numbers, variables, + - * / ** and {functions} (quote it), "
-               "e.g. '3*(a+b*c)'; - reads it from stdin")
+               "e.g. '3*(a+b*c)'; the course's · × ÷ −, a² and full-width （）３ are read as "
+               "* * / -, a**2 and ( ) 3; every product needs its * (3*(a+b*c), not 3(a+bc)); "
+               "- reads it from stdin")
 
     p = sub.add_parser("grad", help="print a formula's value and each variable's gradient",
                        description="Print the formula's value and d(formula)/d(variable) for "
@@ -211,6 +213,7 @@ def _variables(items: Sequence[str]) -> dict[str, Value]:
             value = float(text)
         except ValueError:
             raise UsageError(f"the value of {name} is not a number: {_short(text)}") from None
+        check_value(name, text, value)  # 1e400: too large for a float, not silently inf
         leaves[name] = Value(value, label=name)
     return leaves
 
@@ -268,7 +271,9 @@ def _explain(args: argparse.Namespace) -> int:
     if type(out) is not Value or out._op is None:
         raise UsageError("the formula is a number or a single variable: there is no chain "
                          "rule to show; give a formula such as '3*(a+b*c)'")
-    out.label = "J" if "J" not in leaves else "out"  # the course's name for the output
+    out.label = "J" if "J" not in leaves else "out"  # the course's name for the output,
+    while out.label in leaves:  # never a variable's
+        out.label += "'"
     nodes = None
     if args.nodes is not None:
         nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]

@@ -3,19 +3,29 @@
 The command line needs to read a formula from a stranger, so this is not ``eval``: the text is
 parsed by ``ast`` and only a whitelist gets through (numbers, names, ``+ - * / **``, unary
 minus, parentheses, and ``exp log sigmoid tanh relu`` of one argument). Everything else is
-refused with a one-line ``ExpressionError`` before a single op runs. Numbers are floats and the
-arithmetic is the engine's IEEE-safe ops, so ``9**9**9`` is ``inf`` at once rather than a
-billion-digit integer, and ``log(-1)`` is ``nan``. Evaluation is a loop, not recursion.
+refused with a one-line ``ExpressionError`` before a single op runs, with the column of the
+problem in the text as typed.
+
+The course's notation is read as it is printed: ``·`` and ``×`` are ``*``, ``÷`` is ``/``, ``−``
+is ``-``, a superscript is a power (``a²`` is ``a**2``), and full-width brackets, digits and
+operators (``3（a+b＊c）``) are their ASCII forms (Unicode NFKC). A product must be written
+with ``*``: ``3(a+bc)`` and ``2a`` are refused with the formula to type, ``did you mean
+3*(a+b*c)?``, because a name may have several letters (``w1``, ``out``) and ``bc`` could be one.
+
+Numbers are floats and the arithmetic is the engine's IEEE-safe ops, so ``9**9**9`` is ``inf``
+at once rather than a billion-digit integer, and ``log(-1)`` is ``nan``. Evaluation is a loop,
+not recursion, and a flat chain of + - * / is read without recursion too, at any length.
 """
 
 from __future__ import annotations
 
 import ast
-import bisect
 import gc
+import keyword
 import math
 import operator
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -25,7 +35,7 @@ from ..engine.value import Value
 
 FUNCTIONS = ("exp", "log", "sigmoid", "tanh", "relu")  # each the name of a one-input op in OPS
 MAX_LENGTH = 2_000_000  # characters: a generated sum of 100,000 terms fits, read from stdin
-FLAT = 500  # more + and - than this: read as a flat sum at once (see _parse_flat)
+FLAT = 500  # more + - * / than this: read as a flat chain at once (see _parse_flat)
 MAX_DEPTH = 100  # parentheses (and so calls) nested inside each other
 MAX_TREE_DEPTH = 1000  # operators nested inside each other, e.g. -(-(-a)) or a**a**a, the
 # same limit on every interpreter. A flat chain such as a+b+c+... or a*b*c*... doesn't nest in
@@ -139,17 +149,19 @@ def parse(source: str) -> Expression:
 
     Raises ``ExpressionError`` (a ``ValueError``) with a one-line message for anything else:
     imports, attributes, lambdas, unknown names of functions, wrong arity, keyword arguments,
-    syntax errors, nesting too deep to be a formula or text too long to be one.
+    syntax errors, a product without ``*``, nesting too deep to be a formula or text too long
+    to be one. A column in a message counts the characters of ``source`` from 1.
     """
     if not isinstance(source, str):
         raise TypeError(f"an expression is a str, not {type(source).__name__}")
     if len(source) > MAX_LENGTH:
         raise ExpressionError(f"the expression is {len(source):,} characters long; "
                               f"the limit is {MAX_LENGTH:,}")
-    if not source.strip():
+    text, where = _course_notation(source)
+    if not text.strip():
         raise ExpressionError("the expression is empty")
     depth = deepest = 0
-    for ch in source:  # checked before parsing: the parser itself recurses on parentheses
+    for ch in text:  # checked before parsing: the parser itself recurses on parentheses
         if ch == "(":
             depth += 1
             deepest = max(deepest, depth)
@@ -158,17 +170,19 @@ def parse(source: str) -> Expression:
     if deepest > MAX_DEPTH:
         raise ExpressionError(f"parentheses are nested {deepest:,} deep; the limit is "
                               f"{MAX_DEPTH}")
+    lead = len(text) - len(text.lstrip())
+    stripped = text.strip()
+    column = _Columns(stripped, lead, where)
     try:
-        grown: list[int] = []
         paused = gc.isenabled()
         gc.disable()  # a long formula is a million small objects: don't walk them meanwhile
         try:
-            if source.count("+") + source.count("-") > FLAT:
-                body, grown = _parse_flat(source.strip())
+            if sum(map(stripped.count, "+-*/")) > FLAT:
+                body = _parse_flat(stripped, column)
             else:
-                body = ast.parse(source.strip(), mode="eval").body
-        except RecursionError:  # a long flat sum: Python's parser recurses on each operator
-            body, grown = _parse_flat(source.strip())
+                body = ast.parse(stripped, mode="eval").body
+        except RecursionError:  # a long flat chain: Python's parser recurses on each operator
+            body = _parse_flat(stripped, column)
         finally:
             if paused:
                 gc.enable()
@@ -178,13 +192,23 @@ def parse(source: str) -> Expression:
         if "digits" in e.msg and "limit" in e.msg:  # Python's cap on int literal length
             raise ExpressionError("a number in the expression has too many digits; write "
                                   "it with an exponent, e.g. 1e5000") from None
-        where = f" (column {e.offset})" if e.offset else ""
-        raise ExpressionError(f"syntax error: {_one_line(e.msg)}{where}") from None
+        _refuse_implicit_products(stripped, column)
+        if e.offset is None:
+            at = ""
+        elif e.offset < 1:  # Python's "at the end of the text"
+            at = f" (column {column(stripped.count(chr(10)) + 1, len(stripped))})"
+        else:
+            at = f" (column {column(e.lineno or 1, e.offset - 1)})"
+        raise ExpressionError(f"syntax error: {_one_line(e.msg)}{at}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to parse") from None
     except ValueError as e:  # e.g. a NUL character
         raise ExpressionError(f"cannot parse the expression: {_one_line(str(e))}") from None
-    names = _check(body, grown)
+    try:
+        names = _check(body, column)
+    except _NotAFunction:  # 3(a+b), a(b+c), (a+b)(c+d): a product without its *
+        _refuse_implicit_products(stripped, column)
+        raise
     return Expression(source, names, body)
 
 
@@ -202,56 +226,165 @@ _TOKEN = re.compile(r"""
   | (?P<op>\*\*|.)""", re.VERBOSE | re.DOTALL)
 
 
-def _parse_flat(source: str) -> tuple[ast.expr, list[int]]:
-    """A long flat sum ``t1 + t2 - t3 ...``, which Python's parser builds by recursion and
-    refuses beyond about a thousand terms, parsed in one pass without recursion.
+def _parse_flat(text: str, column: _Columns) -> ast.expr:
+    """A long flat chain ``t1 + t2 - t3 ...`` whose terms may be ``f1 * f2 / f3 ...``, which
+    Python's parser builds by recursion and refuses beyond about a thousand operators, parsed
+    in one pass without recursion.
 
-    Each ``+``/``-`` that joins two terms outside parentheses becomes ``,0+``/``,0-``, so
-    that ``ast`` reads a flat tuple ``t1, 0+t2, 0-t3``; the terms are then chained left to
-    right as Python groups them (``a - b + c`` is ``(a - b) + c``, bit for bit the same sum).
-    Also returns where the text grew, to give columns as in ``source``."""
-    out, grown = [], []
-    depth, last, start, length = 0, "op", 0, 0
-    for t in _TOKEN.finditer(source):
+    Each + - * / that joins two operands outside parentheses becomes a comma, so that ``ast``
+    reads a flat tuple of the operands, every one where it was in ``text``; the operands are
+    then chained as Python groups them, products first and then sums, left to right (``a - b
+    + c`` is ``(a - b) + c``, bit for bit the same sum)."""
+    chars = list(text)
+    ops: list[str] = []
+    depth, last, comma = 0, "op", -1
+    for t in _TOKEN.finditer(text):
         kind = t.lastgroup
         if kind == "space":
             continue
-        text = t.group()
+        token = t.group()
         if kind == "op":
-            if text in "([":
+            if token in "([":
                 depth += 1
-            elif text in ")]":
+            elif token in ")]":
                 depth -= 1
-            elif depth == 0 and text in "+-" and last != "op":  # binary: after an operand
-                out.append(source[start:t.start()])
-                length += t.start() - start
-                grown.append(length + 2 * len(grown))  # where ",0" goes in the new text
-                out.append(",0")
-                start = t.start()
-            last = "operand" if text in ")]'\"" else "op"  # a string is refused later
+            elif depth == 0 and len(token) == 1 and token in "+-*/" and last != "op":
+                ops.append(token)  # binary: after an operand
+                chars[t.start()] = ","
+            elif depth == 0 and token == "," and comma < 0:
+                comma = t.start()
+            last = "operand" if token in ")]'\"" else "op"  # a string is refused later
         else:
             last = "operand"
-    out.append(source[start:])
-    tree = ast.parse("".join(out), mode="eval").body
-    if not grown:
-        return tree, grown
-    if not isinstance(tree, ast.Tuple) or len(tree.elts) != len(grown) + 1 or not all(
-            isinstance(e, ast.BinOp) and isinstance(e.left, ast.Constant) for e in tree.elts[1:]):
-        raise ExpressionError(f"a tuple (',') is not allowed; {_HINT}")
-    node = tree.elts[0]
-    for e in tree.elts[1:]:
-        assert isinstance(e, ast.BinOp)
-        node = ast.BinOp(left=node, op=e.op, right=e.right, lineno=e.lineno,
-                         col_offset=e.col_offset)
-    return node, grown
+    if comma >= 0:
+        raise ExpressionError(f"a tuple (',') is not allowed (column "
+                              f"{column(*_position(text, comma))}); {_HINT}")
+    tree = ast.parse("".join(chars), mode="eval").body
+    if not ops:
+        return tree
+    elts = tree.elts if isinstance(tree, ast.Tuple) else [tree]
+    if len(elts) != len(ops) + 1 or any(isinstance(e, ast.Starred) for e in elts):
+        raise ExpressionError("syntax error: an operator without an operand")
+    total: ast.expr | None = None
+    pending, product = "+", elts[0]
+    for op, e in zip(ops, elts[1:]):
+        if op in "*/":
+            product = _binop(product, op, e)
+        else:
+            total = product if total is None else _binop(total, pending, product)
+            pending, product = op, e
+    return product if total is None else _binop(total, pending, product)
 
 
-def _check(body: ast.expr, grown: Sequence[int] = ()) -> tuple[str, ...]:
+_OPS = {"+": ast.Add, "-": ast.Sub, "*": ast.Mult, "/": ast.Div}
+
+
+def _binop(left: ast.expr, op: str, right: ast.expr) -> ast.BinOp:
+    return ast.BinOp(left=left, op=_OPS[op](), right=right, lineno=left.lineno,
+                     col_offset=left.col_offset)
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """(line from 1, character column from 0) of ``text[index]``."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start
+
+
+class _Columns:
+    """Turns a position of the parsed text into the column of the text as typed."""
+
+    def __init__(self, stripped: str, lead: int, where: Sequence[int]) -> None:
+        self.stripped, self.lead, self.where = stripped, lead, where
+
+    def __call__(self, lineno: int, offset: int, utf8: bool = False) -> int:
+        """The 1-based column in the source of (line, offset) of the stripped text; offset
+        counts characters, or UTF-8 bytes as ``ast``'s col_offset does."""
+        lines = self.stripped.split("\n")
+        lineno = min(max(lineno, 1), len(lines))
+        line = lines[lineno - 1]
+        if utf8:
+            offset = len(line.encode()[:offset].decode(errors="ignore"))
+        index = sum(len(x) + 1 for x in lines[:lineno - 1]) + min(max(offset, 0), len(line))
+        index += self.lead
+        return (self.where[index] if index < len(self.where) else len(self.where)) + 1
+
+    def of(self, node: ast.AST) -> str:
+        """" (column N)" of a node (only for a message: it costs a search)."""
+        return f" (column {self(getattr(node, 'lineno', 1), getattr(node, 'col_offset', 0), True)})"
+
+
+# The course's signs, read as Python's
+_SIGNS = {"·": "*", "×": "*", "÷": "/", "−": "-", "⋅": "*", "∙": "*"}
+
+
+def _course_notation(source: str) -> tuple[str, Sequence[int]]:
+    """``source`` with the course's signs and full-width forms as ASCII (NFKC), and, for each
+    character of the result, the index in ``source`` it came from (for columns)."""
+    if source.isascii():
+        return source, range(len(source))
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(source):
+        if ch in _SUPERSCRIPTS:  # a², x⁻¹: a power, not a name a2
+            ch = _SUPERSCRIPTS[ch] if i and source[i - 1] in _SUPERSCRIPTS else \
+                "**" + _SUPERSCRIPTS[ch]
+        ch = _SIGNS.get(ch, ch)
+        if not ch.isascii():
+            ch = unicodedata.normalize("NFKC", ch)
+        out.append(ch)
+        where.extend([i] * len(ch))
+    return "".join(out), where
+
+
+_SUPERSCRIPTS = {c: d for c, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")}
+
+
+def _refuse_implicit_products(text: str, column: _Columns) -> None:
+    """Raise, with the formula to type, where two operands meet without ``*`` (``3(a+b)``,
+    ``2a``, ``(a+b)(c+d)``, ``a(b+c)`` for a one-letter ``a``); return if there is none."""
+    tokens = [t for t in _TOKEN.finditer(text) if t.lastgroup != "space"]
+    if any(t.lastgroup == "name" and keyword.iskeyword(t.group()) for t in tokens):
+        return  # (lambda: 1)(), 2 if a else b: not a formula, refused as what it is
+    missing: list[int] = []
+    for before, t in zip(tokens, tokens[1:]):
+        b, kind, token = before.group(), t.lastgroup, t.group()
+        if before.lastgroup == "number" or b == ")":  # 2a, 3(a+b), (a+b)c, (a+b)(c+d)
+            found = kind in ("number", "name") or token == "("
+        else:  # a(b+c) for a one-letter a; exp(x) is a call, sin(x) an unknown function
+            found = before.lastgroup == "name" and token == "(" and len(b) == 1
+        if found:
+            missing.append(t.start())
+    if not missing:
+        return
+    pieces, last, at = [], 0, set(missing)
+    for t in tokens:
+        if t.start() in at:
+            pieces.append(text[last:t.start()].rstrip() + "*")
+            last = t.start()
+        token = t.group()
+        if t.lastgroup == "name" and token.isalpha() and token.isascii() and len(token) > 1 \
+                and token not in FUNCTIONS:  # bc, as the course writes b·c
+            pieces.append(text[last:t.start()] + "*".join(token))
+            last = t.end()
+    pieces.append(text[last:])
+    line, offset = _position(text, missing[0])
+    typed = "".join(pieces)
+    if len(typed) > 200:  # a message stays one short line
+        typed = typed[:197] + "..."
+    raise ExpressionError(f"a product needs its * (column {column(line, offset)}): did you "
+                          f"mean {typed}?")
+
+
+class _NotAFunction(ExpressionError):
+    """A call of something that is not one of the functions."""
+
+
+def _check(body: ast.expr, column: _Columns | None = None) -> tuple[str, ...]:
     """Refuse anything outside the whitelist; return the variable names used, in order.
-    ``grown``: where ``_parse_flat`` added two characters, to report columns of the source."""
+    ``column`` gives a node's column in the text as typed."""
 
     def at() -> str:  # where the node is, worked out only for a message
-        return _where(node, grown)
+        return column.of(node) if column is not None else ""
 
     names: dict[str, None] = {}
     stack: list[tuple[ast.AST, int]] = [(body, 1)]
@@ -284,10 +417,10 @@ def _check(body: ast.expr, grown: Sequence[int] = ()) -> tuple[str, ...]:
         elif isinstance(node, ast.Call):
             func = node.func
             if not isinstance(func, ast.Name):
-                raise ExpressionError(f"only {', '.join(FUNCTIONS)} can be called{at()}")
+                raise _NotAFunction(f"only {', '.join(FUNCTIONS)} can be called{at()}")
             if func.id not in FUNCTIONS:
-                raise ExpressionError(f"unknown function {func.id!r}{at()}; the functions are "
-                                      f"{', '.join(FUNCTIONS)}")
+                raise _NotAFunction(f"unknown function {func.id!r}{at()}; the functions are "
+                                    f"{', '.join(FUNCTIONS)}")
             if node.keywords:
                 raise ExpressionError(f"{func.id}() takes no keyword arguments{at()}")
             if len(node.args) != 1:
@@ -300,17 +433,23 @@ def _check(body: ast.expr, grown: Sequence[int] = ()) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _where(node: ast.AST, grown: Sequence[int]) -> str:
-    """" (column N)" of a node in the source (only for a message: it costs a search)."""
-    column = getattr(node, "col_offset", 0)
-    return f" (column {column + 1 - 2 * bisect.bisect_right(grown, column)})"
-
-
 def _to_float(x: Any) -> float:
     try:
         return float(x)
     except OverflowError:  # an integer literal beyond the float range
         return math.inf if x > 0 else -math.inf
+
+
+def check_value(name: str, text: str, value: float) -> None:
+    """Refuse a value typed as ``name=text`` whose number is beyond the float range: ``1e400``
+    or a 400-digit integer would silently be inf (``inf`` typed as such is taken)."""
+    if math.isinf(value) and "inf" not in text.lower():
+        raise ExpressionError(f"{name}={_short(text)} is too large for a float (the largest is "
+                              f"about 1.8e308); give {name}=inf for infinity")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _constant(value: Any) -> str:
