@@ -247,7 +247,7 @@ def test_the_wheel_carries_the_compiled_catalog(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                           "-q", "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    wheel = next(tmp_path.glob("microgrid-*.whl"))
+    wheel = next(tmp_path.glob("microgrid_autodiff-*.whl"))
     assert "microgrid/locale/zh/LC_MESSAGES/microgrid.mo" in zipfile.ZipFile(wheel).namelist()
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)

@@ -142,7 +142,7 @@ def test_the_wheel_ships_every_data_file(tmp_path):
     out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                           "-q", "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
-    wheel = next(tmp_path.glob("microgrid-*.whl"))
+    wheel = next(tmp_path.glob("microgrid_autodiff-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = package_data()
     assert "microgrid/datasets/breast_cancer.csv" in expected
