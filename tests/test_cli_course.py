@@ -174,3 +174,12 @@ def test_nothing_else_changes_meaning():
     # a name of several letters stays one name; functions are still called
     assert parse("out*w1 + exp(ab)").names == ("out", "w1", "ab")
     assert math.isclose(parse("sigmoid(w·x + b)")({"w": 0.5, "x": 2.0, "b": -1.0}), 0.5)
+
+
+def test_a_full_width_name_given_names_the_variable_the_expression_reads():
+    """README, the command line: full-width letters read as their ASCII forms, in the expression
+    and in NAME=VALUE alike, so ａ=5 gives the a of 3*(ａ+b) its value."""
+    out = subprocess.run([sys.executable, "-m", "microgrid", "grad", "3*(ａ+b)", "ａ=5", "b=1"],
+                         capture_output=True, text=True, encoding="utf-8")
+    assert out.returncode == 0, out.stderr
+    assert "18" in out.stdout

@@ -20,6 +20,7 @@ import argparse
 import json
 import math
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -200,7 +201,8 @@ def _variables(items: Sequence[str]) -> dict[str, Value]:
     leaves: dict[str, Value] = {}
     for item in items:
         name, eq, text = item.partition("=")
-        name = name.strip()
+        # read as the expression is: ａ=5 names the a of "3*(ａ+b)", whose letters NFKC folds
+        name = unicodedata.normalize("NFKC", name).strip()
         if not eq or not name:
             raise UsageError(f"expected NAME=VALUE, got {_short(item)}")
         if not name.isidentifier() or name in ("True", "False", "None") or _is_keyword(name):

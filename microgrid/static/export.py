@@ -17,7 +17,7 @@ uses. Nothing here is a second implementation to keep in step with the first:
   from a model's weights, and ``linear_layers`` reads them back out of one. The models
   themselves (``microgrid.nn``) say which layers they are made of.
 
-PyTorch and JAX are optional (``pip install "microgrid[torch]"``, ``"microgrid[jax]"``) and are
+PyTorch and JAX are optional (``pip install torch``, ``pip install "jax[cpu]"``) and are
 imported only here, only when asked for: ``import microgrid`` still loads the standard library
 alone. Nothing here moves data between machines: on several GPUs or machines, use the engines'
 own tools (README, "Graduating to PyTorch and JAX").
@@ -45,8 +45,8 @@ _IMPORTS = {
     "nan": "from math import nan",
 }
 _INSTALL = {
-    "torch": 'this needs PyTorch: pip install "microgrid[torch]"',
-    "jax": 'this needs JAX: pip install "microgrid[jax]"',
+    "torch": 'this needs PyTorch: python -m pip install torch',
+    "jax": 'this needs JAX: python -m pip install "jax[cpu]"',
 }
 # microgrid's activations and the torch.nn module of each
 _TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}

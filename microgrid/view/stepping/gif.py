@@ -37,8 +37,8 @@ def save_gif(page: Any, path: str | os.PathLike[str]) -> None:
     try:
         from PIL import Image
     except ImportError:
-        raise RuntimeError("saving a GIF needs Pillow: python -m pip install 'microgrid[gif]' "
-                           "(or pip install pillow); .save('x.html') needs nothing more") from None
+        raise RuntimeError("saving a GIF needs Pillow: python -m pip install pillow; "
+                           ".save('x.html') needs nothing more") from None
     layout = json.loads(page.drawing.pipe(format="json"))
     fonts = _Fonts()
     adaptive = getattr(Image, "Palette", Image).ADAPTIVE  # Image.Palette since Pillow 9.1
