@@ -35,7 +35,18 @@ from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
 from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
-from .explain import _atom, _d, _factor, _partial, _terms, _wrap, find_nodes, named_rule, num
+from .explain import (
+    _atom,
+    _d,
+    _factor,
+    _partial,
+    _terms,
+    _text_line,
+    _wrap,
+    find_nodes,
+    named_rule,
+    num,
+)
 from .names import node_names
 
 TOL = 1e-6
@@ -244,7 +255,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
         return math.isfinite(a) and math.isfinite(b) and _close(a, b, max(tol, 1e-9))
 
     if not (math.isfinite(y) and math.isfinite(e)):
-        return OTHER, f"{mine}, but {line}"
+        return OTHER, line
     ups = [known[s.consumer] for s in ts]
     parts = [u * s.local for s, u in zip(ts, ups)]
     for s, u, c in zip(ts, ups, parts):  # − ÷ ^ read the other way round
@@ -302,7 +313,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
         what = constants.find(ratio)
         if what:
             return FACTOR, f"{mine} has an extra factor {what}: {line}"
-    return OTHER, f"{mine}, but {line}"
+    return OTHER, line
 
 
 def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict[Value, str],
@@ -310,8 +321,10 @@ def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict
     """``v``'s line of the derivation, as ``explain`` writes it, with the upstream gradients
     the learner's derivation has (``known``): what the step should have given from there."""
     r, n = names[root], names[v]
-    if not ts:
-        return f"{_d(r, n)} = 0 (no gradient flows back to {n})"
+    if not ts:  # every use masks it (relu at x <= 0): explain's line, naming those uses
+        seen: set[int] = set()
+        cut = [c for c in _consumers(root).get(v, []) if not (id(c) in seen or seen.add(id(c)))]
+        return _text_line(v, ts, root, names, cut)
     ups = {id(s): known[s.consumer] for s in ts}
     symbols = _terms(ts, lambda s: f"{_d(r, names[s.consumer])} · "
                                    f"{_partial(names[s.consumer], n)}")
@@ -396,6 +409,16 @@ class _Constants:
             return f"{num(f)} (from {self.names[where]} = {_formula(where, self.names)})"
         return f"{_partial(self.names[where.consumer], self.names[where.node])} = " \
                f"{_rule_value(where, self.names)}"
+
+
+def _consumers(root: Value) -> dict[Value, list[Value]]:
+    """For each node below ``root``, the nodes computed from it (one walk, by identity)."""
+    found: dict[Value, list[Value]] = {}
+    for c in topological_order(root):
+        for x in c.inputs:
+            if type(x) is Value:
+                found.setdefault(x, []).append(c)
+    return found
 
 
 def _key(f: float) -> float:
