@@ -255,7 +255,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
         return math.isfinite(a) and math.isfinite(b) and _close(a, b, max(tol, 1e-9))
 
     if not (math.isfinite(y) and math.isfinite(e)):
-        return OTHER, line
+        return OTHER, f"{mine}, but {line}"  # an inf or nan: no slip to name
     ups = [known[s.consumer] for s in ts]
     parts = [u * s.local for s, u in zip(ts, ups)]
     for s, u, c in zip(ts, ups, parts):  # − ÷ ^ read the other way round
@@ -264,25 +264,22 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
             op = s.consumer._op.symbol  # type: ignore[union-attr]
             return SWAPPED, (f"{mine} takes the operands of {op} the wrong way round: "
                              f"{names[s.consumer]} = {_formula(s.consumer, names)}, so "
-                             f"{_partial(names[s.consumer], n)} = {named_rule(s, names)} = "
-                             f"{num(s.local)}: {line}")
+                             f"{_partial(names[s.consumer], n)} = {_rule_value(s, names)}: "
+                             f"{line}")
     if e != 0 and near(y, -e):
         return SIGN, f"{mine} has the wrong sign: {line}"
-    if e != 0 and y != e and _rounded(y, e):
-        return ROUNDING, (f"{mine} is close to {d} = {_num(e)} but outside the tolerance "
-                          f"(±{tol:g} · max(1, |{d}|)); keep more digits: {line}")
     if len(ts) > 1:
         uses = ", ".join(names[s.consumer] for s in ts)
-        head = (f"{n} is used {len(ts)} times (by {uses}), so {d} is the sum of {len(ts)} "
-                "terms")
+        head = f"{n} is used {len(ts)} times (by {uses}), so {d} is the sum of {len(ts)} terms"
         for s, c in zip(ts, parts):
             if near(y, e - c):
-                return TERM, (f"{head}; {mine} leaves out the term through "
-                              f"{names[s.consumer]} ({num(c)}): {line}")
+                return TERM, (f"{mine} leaves out the term through {names[s.consumer]} "
+                              f"({num(c)}); {head}: {line}")
         for s, c in zip(ts, parts):
             if near(y, c):
-                return TERM, (f"{head}; {mine} is only the term through {names[s.consumer]}: "
-                              f"{line}")
+                return TERM, f"{mine} is only the term through {names[s.consumer]}; {head}: {line}"
+    if e != 0 and y != e and _rounded(y, e, exact=True):
+        return ROUNDING, _rounding(mine, d, e, tol, line)
     if near(y, v.data) and v.data != e:
         return VALUE, f"{mine} is the value of {n}, not its gradient: {line}"
     for s, u, c in zip(ts, ups, parts):
@@ -313,7 +310,14 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
         what = constants.find(ratio)
         if what:
             return FACTOR, f"{mine} has an extra factor {what}: {line}"
+    if e != 0 and y != e and _rounded(y, e):
+        return ROUNDING, _rounding(mine, d, e, tol, line)
     return OTHER, line
+
+
+def _rounding(mine: str, d: str, e: float, tol: float, line: str) -> str:
+    return (f"{mine} is close to {d} = {_num(e)} but outside the tolerance "
+            f"(±{tol:g} · max(1, |{d}|)); keep more digits: {line}")
 
 
 def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict[Value, str],
@@ -461,11 +465,12 @@ def _formula(node: Value, names: dict[Value, str]) -> str:
     return f"{parts[0]} {symbol} {parts[1]}"
 
 
-def _rounded(y: float, e: float) -> bool:
-    """``y`` is ``e`` rounded to a few significant digits (or within half a percent of it)."""
-    if abs(y - e) <= 0.005 * abs(e):
+def _rounded(y: float, e: float, exact: bool = False) -> bool:
+    """``y`` is ``e`` rounded to 2 to 6 significant digits; unless ``exact``, also to 1 digit,
+    or within half a percent of it."""
+    if any(float(f"{e:.{k}g}") == y for k in range(2, 7)):
         return True
-    return any(float(f"{e:.{k}g}") == y for k in range(1, 7))
+    return not exact and (abs(y - e) <= 0.005 * abs(e) or float(f"{e:.1g}") == y)
 
 
 def _printed_names(keys: list[Any], order: list[Value], names: dict[Value, str],
