@@ -312,7 +312,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
             return FACTOR, f"{mine} has an extra factor {what}: {line}"
     if e != 0 and y != e and _rounded(y, e):
         return ROUNDING, _rounding(mine, d, e, tol, line)
-    return OTHER, line
+    return OTHER, (f"{mine}, but {line}" if ts else line)  # explain's line where none flows
 
 
 def _rounding(mine: str, d: str, e: float, tol: float, line: str) -> str:

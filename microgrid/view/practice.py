@@ -103,11 +103,18 @@ class Exercise:
         """The engine's gradients of the asked nodes (what ``check`` compares with)."""
         return dict(zip(self.asked, grad(self.root, self._asked)))
 
-    def hint(self) -> str:
-        """A hint about the node to work on: the first wrong one of your last ``check`` (or the
-        first asked one not yet checked right). Asked again for the same node it says more:
-        1. which node, 2. which rule, 3. the worked line."""
-        target = self._target()
+    def hint(self, node: str | None = None) -> str:
+        """A hint about the node to work on: ``node`` (a name), else the first wrong one of
+        your last ``check`` (or the first asked one not yet checked right). Asked again for the
+        same node it says more: 1. which node, 2. which rule, 3. the worked line."""
+        if node is not None:
+            by_name = {n: v for v, n in self.names.items()}
+            if node not in by_name:
+                raise ValueError(f"hint(): no node named {node!r}; the asked ones are "
+                                 f"{', '.join(self.asked)}")
+            target: Value | None = by_name[node]
+        else:
+            target = self._target()
         if target is None:
             return _Text("All your answers are right: nothing to hint at.")
         name = self.names[target]
@@ -133,7 +140,7 @@ class Exercise:
         if level == 1:
             where = "the first of your answers that is wrong" if (
                 self.last is not None and self.last.first_wrong == n) else "next"
-            via = f"; it reaches {r} through {', '.join(uses)}" if uses else ""
+            via = f": {n} is an input of {', '.join(uses)}" if uses else ""
             return f"Hint 1: look at {_d(r, n)}, {where}{via}."
         if level == 2:
             if not steps:
@@ -275,9 +282,7 @@ def _network(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
     asked = [a, z, v1, v2, c, hidden[0][0], hidden[1][0], *params]
     return L, asked, ("A 2-2-1 network on one sample: zj = wj1·x1 + wj2·x2 + bj, "
                       f"hj = ReLU(zj), z = v1·h1 + v2·h2 + c, a = σ(z), L(a, y), at {_given(L)}. "
-                      "Find dL/da, dL/dz, "
-                      "dL/dv1, dL/dv2, dL/dc, dL/dz1, dL/dz2 and dL/d of w11, w12, b1, w21, "
-                      "w22, b2.")
+                      + _find("L", asked))
 
 
 def _vectorized(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
@@ -318,6 +323,11 @@ def _neuron(pairs: list[tuple[Value, Value]], b: Value, y: Value,
     for v, n in ((z, "z"), (a, "a"), (L, "L")):
         v.label = n + tag
     return z, a, L
+
+
+def _find(r: str, asked: list[Value]) -> str:
+    wanted = [f"d{r}/d{v.label}" for v in asked]
+    return f"Find {', '.join(wanted[:-1])} and {wanted[-1]}."
 
 
 def _given(root: Value) -> str:
