@@ -267,8 +267,9 @@ def _network(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
             b = Value(_pick(rng, [-1, 0, 0.5, 1]), label=f"b{j}")
             if w[0].data * x1.data + w[1].data * x2.data + b.data > 0:
                 break
-        zj = w[0] * x1 + w[1] * x2 + b
-        zj.label = f"z{j}"
+        dot = _named(_named(w[0] * x1, f"w{j}1·x1") + _named(w[1] * x2, f"w{j}2·x2"),
+                     f"w{j}·x")
+        zj = _named(dot + b, f"z{j}")
         h = zj.relu()
         h.label = f"h{j}"
         hidden.append((zj, h))
@@ -303,7 +304,7 @@ def _vectorized(rng: random.Random, depth: int) -> tuple[Value, list[Value], str
         z, a, L = _neuron([(w1, x1), (w2, x2)], b, y, f"_{i}")
         losses.append(L)
         zs += [a, z]
-    J = (losses[0] + losses[1]) / 2
+    J = _named(losses[0] + losses[1], "L_1+L_2") / 2
     J.label = "J"
     return J, [*zs, w1, w2, b], (
         "Logistic regression on two samples (_1 and _2 mark the sample): z_i = w1·x1_i + "
@@ -313,16 +314,31 @@ def _vectorized(rng: random.Random, depth: int) -> tuple[Value, list[Value], str
 
 def _neuron(pairs: list[tuple[Value, Value]], b: Value, y: Value,
             tag: str) -> tuple[Value, Value, Value]:
-    """z = Σ w·x + b, a = σ(z), L = −(y·log a + (1−y)·log(1−a)), labelled z, a, L + ``tag``."""
+    """z = Σ w·x + b, a = σ(z), L = −(y·log a + (1−y)·log(1−a)), every node labelled as the
+    course writes it (``w1·x1``, ``log(1−a)``), with ``tag`` after each name (``_1``)."""
     total: Any = None
     for w, x in pairs:
-        total = w * x if total is None else total + w * x
-    z = total + b
-    a = z.sigmoid()
-    L = -(y * a.log() + (1 - y) * (1 - a).log())
-    for v, n in ((z, "z"), (a, "a"), (L, "L")):
-        v.label = n + tag
+        product = _named(w * x, f"{w.label}·{x.label}")
+        total = product if total is None else total + product
+    w_name = pairs[0][0].label[:-1] or "w"  # w1 -> w, w21 -> w2, v1 -> v
+    x_name = pairs[0][1].label.split("_")[0][:-1] or "x"
+    _named(total, f"{w_name}·{x_name}" + tag)
+    z = _named(total + b, "z" + tag)
+    a = _named(z.sigmoid(), "a" + tag)
+    A, Y = "a" + tag, "y" + tag
+    log_a = _named(a.log(), f"log {A}")
+    one_y = _named(1 - y, f"1−{Y}")
+    one_a = _named(1 - a, f"1−{A}")
+    log_one_a = _named(one_a.log(), f"log(1−{A})")
+    total = _named(_named(y * log_a, f"{Y}·log {A}")
+                   + _named(one_y * log_one_a, f"(1−{Y})·log(1−{A})"), "−L" + tag)
+    L = _named(-total, "L" + tag)
     return z, a, L
+
+
+def _named(v: Value, label: str) -> Value:
+    v.label = label
+    return v
 
 
 def _find(r: str, asked: list[Value]) -> str:

@@ -63,8 +63,10 @@ function microgridStepThrough(root) {
     n.g.appendChild(note);
   }
 
+  var beforeShow = null;  // a hook (the quiz): returns false to keep step k hidden for now
   function show(k) {
     k = Math.max(0, Math.min(frames.length - 1, k));
+    if (beforeShow && beforeShow(k) === false) { stop(); return; }
     at = k;
     var dataText = {}, gradText = {}, exact = {}, known = {};
     var key;
@@ -149,6 +151,9 @@ function microgridStepThrough(root) {
     root.addEventListener("click", function (e) {
       if (!e.target || e.target.tagName !== "INPUT") { root.focus({preventScroll: true}); }
     });
+  }
+  if (data.quiz && typeof microgridQuiz === "function") {
+    beforeShow = microgridQuiz(root, data, show);
   }
   show(0);
 }
