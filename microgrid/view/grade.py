@@ -289,7 +289,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
             return VALUE, (f"{mine} uses the value of {cn} ({num(consumer.data)}) where "
                            f"{_d(r, cn)} = {num(u)} belongs: {line}")
         for other, who in ((consumer, cn), (v, n)):
-            if other.data != s.local and near(y, e - c + u * other.data):
+            if abs(other.data) != 1 and other.data != s.local and near(y, e - c + u * other.data):
                 return VALUE, (f"{mine} uses the value of {who} ({num(other.data)}) where the "
                                f"local derivative {_partial(cn, n)} = {_rule_value(s, names)} "
                                f"belongs: {line}")

@@ -327,11 +327,11 @@ def _neuron(pairs: list[tuple[Value, Value]], b: Value, y: Value,
     a = _named(z.sigmoid(), "a" + tag)
     A, Y = "a" + tag, "y" + tag
     log_a = _named(a.log(), f"log {A}")
-    one_y = _named(1 - y, f"1−{Y}")
-    one_a = _named(1 - a, f"1−{A}")
+    one_y = _named(1 - y, f"(1−{Y})")  # in brackets: the name stands inside other formulas
+    one_a = _named(1 - a, f"(1−{A})")
     log_one_a = _named(one_a.log(), f"log(1−{A})")
     total = _named(_named(y * log_a, f"{Y}·log {A}")
-                   + _named(one_y * log_one_a, f"(1−{Y})·log(1−{A})"), "−L" + tag)
+                   + _named(one_y * log_one_a, f"(1−{Y})·log(1−{A})"), f"(−L{tag})")
     L = _named(-total, "L" + tag)
     return z, a, L
 
