@@ -8,6 +8,7 @@
     microgrid explain "3*(a+b*c)" a=5 b=3 c=2       # the chain rule, node by node
     microgrid step "3*(a+b*c)" a=5 b=3 c=2 -o backprop.html   # forward and backward, step by step
     microgrid demo                                  # the course from J = 3(a+bc) to training
+    microgrid practice --kind chain --depth 3 --seed 1   # derive a fresh exercise, graded
 
 Formulas are read by ``microgrid.expr`` (a whitelist, never ``eval``). Anything wrong with the
 command (a bad formula, a malformed ``name=value``) is one line on stderr and exit code 2; a

@@ -248,7 +248,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
     sentence naming it, then the worked line."""
     r, n = names[root], names[v]
     d = _d(r, n)
-    line = worked_line(v, ts, known, names, root)
+    line = worked_line(v, ts, known, names, root, None if ts else constants.consumers(root))
     mine = f"your {d} = {_num(y)}"
 
     def near(a: float, b: float) -> bool:
@@ -269,15 +269,20 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
     if e != 0 and near(y, -e):
         return SIGN, f"{mine} has the wrong sign: {line}"
     if len(ts) > 1:
-        uses = ", ".join(names[s.consumer] for s in ts)
+        uses = ", ".join(names[s.consumer] for s in ts[:4]) + (
+            f" and {len(ts) - 4} more" if len(ts) > 4 else "")
         head = f"{n} is used {len(ts)} times (by {uses}), so {d} is the sum of {len(ts)} terms"
+        by_part: dict[float, Step] = {}
         for s, c in zip(ts, parts):
-            if near(y, e - c):
-                return TERM, (f"{mine} leaves out the term through {names[s.consumer]} "
-                              f"({num(c)}); {head}: {line}")
-        for s, c in zip(ts, parts):
-            if near(y, c):
-                return TERM, f"{mine} is only the term through {names[s.consumer]}; {head}: {line}"
+            by_part.setdefault(_key(c), s)
+        left_out = by_part.get(_key(e - y))
+        if left_out is not None:
+            c = left_out.local * known[left_out.consumer]
+            return TERM, (f"{mine} leaves out the term through {names[left_out.consumer]} "
+                          f"({num(c)}); {head}: {line}")
+        only = by_part.get(_key(y))
+        if only is not None:
+            return TERM, f"{mine} is only the term through {names[only.consumer]}; {head}: {line}"
     if e != 0 and y != e and _rounded(y, e, exact=True):
         return ROUNDING, _rounding(mine, d, e, tol, line)
     if near(y, v.data) and v.data != e:
@@ -295,15 +300,22 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
                                f"belongs: {line}")
     if e != 0 and y != 0:
         ratio = y / e
-        own = [(s.local, f"{_partial(names[s.consumer], n)} = {_rule_value(s, names)}")
-               for s in ts]
-        own += [(u, f"{_d(r, names[s.consumer])} = {num(u)}") for s, u in zip(ts, ups)]
-        for f, what in own:
-            if f != 0 and abs(f) != 1 and math.isfinite(f):
-                if near(ratio, 1 / f):
-                    return FACTOR, f"{mine} is missing the factor {what}: {line}"
-                if near(ratio, f):
-                    return FACTOR, f"{mine} has an extra factor {what}: {line}"
+        # this node's own factors (each local derivative, each gradient from above), found by
+        # value: one dict, and the words only for the one that matches
+        own: dict[float, tuple[Step, float | None]] = {}
+        for s, u in zip(ts, ups):
+            for f, up in ((s.local, None), (u, u)):
+                if f != 0 and abs(f) != 1 and math.isfinite(f):
+                    own.setdefault(_key(f), (s, up))
+        for f, missing in ((1 / ratio, True), (ratio, False)):
+            found = own.get(_key(f)) if math.isfinite(f) else None
+            if found is not None:
+                s, up = found
+                cn = names[s.consumer]
+                what = (f"{_partial(cn, n)} = {_rule_value(s, names)}" if up is None
+                        else f"{_d(r, cn)} = {num(up)}")
+                return FACTOR, (f"{mine} is missing the factor {what}: {line}" if missing
+                                else f"{mine} has an extra factor {what}: {line}")
         what = constants.find(1 / ratio)
         if what:
             return FACTOR, f"{mine} is missing a factor {what}: {line}"
@@ -321,13 +333,16 @@ def _rounding(mine: str, d: str, e: float, tol: float, line: str) -> str:
 
 
 def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict[Value, str],
-                root: Value) -> str:
+                root: Value, consumers: dict[Value, list[Value]] | None = None) -> str:
     """``v``'s line of the derivation, as ``explain`` writes it, with the upstream gradients
-    the learner's derivation has (``known``): what the step should have given from there."""
+    the learner's derivation has (``known``): what the step should have given from there.
+    ``consumers`` (``_consumers(root)``, made once by the caller) names the uses that mask."""
     r, n = names[root], names[v]
     if not ts:  # every use masks it (relu at x <= 0): explain's line, naming those uses
+        if consumers is None:
+            consumers = _consumers(root)
         seen: set[int] = set()
-        cut = [c for c in _consumers(root).get(v, []) if not (id(c) in seen or seen.add(id(c)))]
+        cut = [c for c in consumers.get(v, []) if not (id(c) in seen or seen.add(id(c)))]
         return _text_line(v, ts, root, names, cut)
     ups = {id(s): known[s.consumer] for s in ts}
     symbols = _terms(ts, lambda s: f"{_d(r, names[s.consumer])} · "
@@ -391,22 +406,36 @@ class _Constants:
 
     def __init__(self, order: list[Value], steps: list[Step], names: dict[Value, str]) -> None:
         self.names = names
-        self.found: dict[float, Any] = {}
-        for v in order:
+        self.order = order
+        self.steps = steps
+        self._consumers: dict[Value, list[Value]] | None = None
+        self.found: dict[float, Any] | None = None  # made on the first look-up
+
+    def _build(self) -> dict[float, Any]:
+        self.found = {}
+        for v in self.order:
             for x in v.inputs:
                 if type(x) is not Value:
                     self._add(float(x), v)
-        for s in steps:
+        for s in self.steps:
             self._add(s.local, s)
+        return self.found
 
     def _add(self, f: float, where: Any) -> None:
         if math.isfinite(f) and f != 0 and abs(f) != 1:
-            self.found.setdefault(_key(f), where)
+            self.found.setdefault(_key(f), where)  # type: ignore[union-attr]
+
+    def consumers(self, root: Value) -> dict[Value, list[Value]]:
+        """``_consumers(root)``, made once for the whole report."""
+        if self._consumers is None:
+            self._consumers = _consumers(root)
+        return self._consumers
 
     def find(self, f: float) -> str:
         if not math.isfinite(f):
             return ""
-        where = self.found.get(_key(f))
+        found = self.found if self.found is not None else self._build()
+        where = found.get(_key(f))
         if where is None:
             return ""
         if type(where) is Value:  # a number operand
