@@ -261,7 +261,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
     for s, u, c in zip(ts, ups, parts):  # − ÷ ^ read the other way round
         flipped = _swapped_local(s)
         if flipped is not None and flipped != s.local and near(y, e - c + u * flipped):
-            op = s.consumer._op.symbol  # type: ignore[union-attr]
+            op = _symbol(s.consumer)
             return SWAPPED, (f"{mine} takes the operands of {op} the wrong way round: "
                              f"{names[s.consumer]} = {_formula(s.consumer, names)}, so "
                              f"{_partial(names[s.consumer], n)} = {_rule_value(s, names)}: "
@@ -341,8 +341,7 @@ def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict
     if not ts:  # every use masks it (relu at x <= 0): explain's line, naming those uses
         if consumers is None:
             consumers = _consumers(root)
-        seen: set[int] = set()
-        cut = [c for c in consumers.get(v, []) if not (id(c) in seen or seen.add(id(c)))]
+        cut = list({id(c): c for c in consumers.get(v, [])}.values())  # each once, in order
         return _text_line(v, ts, root, names, cut)
     ups = {id(s): known[s.consumer] for s in ts}
     symbols = _terms(ts, lambda s: f"{_d(r, names[s.consumer])} · "
@@ -381,7 +380,7 @@ def step_slips(step: Step, names: dict[Value, str], root: Value,
 
     flipped = _swapped_local(step)
     if flipped is not None:
-        add(u * flipped, SWAPPED, f"the operands of {step.consumer._op.symbol} "  # type: ignore
+        add(u * flipped, SWAPPED, f"the operands of {_symbol(step.consumer)} "
                                   f"are the other way round: {cn} = "
                                   f"{_formula(step.consumer, names)}, so {rule}")
     add(-c, SIGN, f"the sign is flipped: {up} · {part} = {_factor(u)} · {_factor(local)}")
@@ -483,6 +482,11 @@ def _swapped_local(step: Step) -> float | None:
     except (ZeroDivisionError, OverflowError, ValueError):
         return None
     return None
+
+
+def _symbol(node: Value) -> str:
+    op: Any = node._op
+    return str(op.symbol)
 
 
 def _formula(node: Value, names: dict[Value, str]) -> str:
