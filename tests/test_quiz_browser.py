@@ -69,6 +69,16 @@ def test_a_right_and_a_wrong_answer_and_the_score(browser, tmp_path):  # noqa: F
     assert quiz["ask"] == "dJ/dv += dJ/dJ · ∂J/∂v = ?"
     _next(browser)  # stepping on is refused until it is answered
     assert _state(browser)["step"] == asked_at - 1
+    browser.find_element("css selector", ".mg-quiz-input").send_keys("2")
+    _next(browser)  # what was typed stays
+    assert browser.find_element("css selector", ".mg-quiz-input").get_attribute("value") == "2"
+    browser.find_element("css selector", ".mg-prev").click()  # back, and on again: asked again
+    assert _quiz(browser)["asking"] is None and _state(browser)["step"] == asked_at - 2
+    _next(browser)
+    _next(browser)
+    assert _quiz(browser)["asking"] == str(asked_at) and _quiz(browser)["ask"].endswith("= ?")
+    assert browser.find_element("css selector", ".mg-quiz-row").is_displayed()
+    browser.find_element("css selector", ".mg-quiz-input").clear()
     browser.save_screenshot(str(tmp_path / "asking.png"))
 
     _answer(browser, "3")  # right: green, and the step is shown

@@ -123,10 +123,10 @@ function microgridQuiz(root, data, show) {
   return function (k) {
     for (var j = 0; j <= k; j++) {
       if (frames[j].quiz && !(j in results)) {
-        if (pending !== j) {
-          show(j - 1);  // the state just before the step asked about
-          asking(j);
-        }
+        var again = pending === j, typed = input.value;
+        show(j - 1);  // the state just before the step asked about
+        asking(j);
+        if (again) { input.value = typed; }  // asked again: keep what was typed
         return false;
       }
     }
