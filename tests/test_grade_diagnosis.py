@@ -178,13 +178,13 @@ def test_the_issue_logistic_sign_slip():
     assert set(report.follows) == {"w1", "w2", "b"}
 
 
-@given(seed=st.integers(0, 10**6), depth=st.integers(1, 6), pick=st.integers(0, 10**6),
-       factor=st.sampled_from([-1.0, 2.0, 0.5, 3.0, 1.1, -0.25]),
+@given(kind=st.sampled_from(KINDS), seed=st.integers(0, 10**6), depth=st.integers(1, 6),
+       pick=st.integers(0, 10**6), factor=st.sampled_from([-1.0, 2.0, 0.5, 3.0, 1.1, -0.25]),
        carry=st.booleans())
-def test_first_wrong_on_random_graphs(seed, depth, pick, factor, carry):
+def test_first_wrong_on_random_graphs(kind, seed, depth, pick, factor, carry):
     """One node's answer perturbed: it is first_wrong, whether the learner carries the wrong
     number on (then the rest follow) or not (then the rest are right)."""
-    ex = mg.exercise("chain", seed=seed, depth=depth)
+    ex = mg.exercise(kind, seed=seed, depth=depth)
     names = node_names(mg.topological_order(ex.root))
     truth = derivation(ex.root)
     candidates = [v for v in reversed(mg.topological_order(ex.root))

@@ -34,6 +34,8 @@ def test_200_seeds_are_small_and_friendly(kind):
         assert list(answers) == ex.asked and len(ex.asked) >= 2
         assert all(short(g) for g in answers.values()), (seed, answers)
         assert all(v.grad == 0.0 for v in order)  # nothing is differentiated for the learner
+        assert ex.check(answers).ok and ex.check({k: float(f"{g:.4g}") for k, g in
+                                                  answers.items()}).ok
         names = node_names(order)
         assert all(f"d{names[ex.root]}/d{n}" in ex.question for n in ex.asked), ex.question
         if kind == "chain":
