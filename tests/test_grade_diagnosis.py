@@ -87,7 +87,8 @@ def applies(kind, v, ts, known, right):
         return (len(ts) == 1 and c.data not in (known[c], 0.0)
                 and c.data * ts[0].local not in (v.data, right, -right))
     if kind == "swapped":
-        return any(s.consumer.op == "sub" and s.operand == 1 for s in ts)
+        return any(s.consumer.op == "sub" and s.operand == 1 and s.contribution != 0
+                   for s in ts)
     if kind == "rounding":
         return abs(float(f"{right:.2g}") - right) > 1e-5 * max(1, abs(right))
     # a sign flipped through − is the operands swapped: the sign slip is tested elsewhere

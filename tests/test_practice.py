@@ -70,6 +70,9 @@ def test_the_same_seed_gives_the_same_exercise_everywhere():
     here = "".join(repr(fingerprint(mg.exercise(k, seed=11, depth=4))) + "\n" for k in KINDS)
     assert runs[0] == runs[1] == here
     assert fingerprint(mg.exercise("chain", seed=1)) != fingerprint(mg.exercise("chain", seed=2))
+    # a depth only shapes a chain
+    assert fingerprint(mg.exercise("network", seed=4, depth=6)) == \
+        fingerprint(mg.exercise("network", seed=4))
     ex = mg.exercise("logistic")
     assert fingerprint(mg.exercise("logistic", seed=ex.seed)) == fingerprint(ex)
 

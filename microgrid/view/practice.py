@@ -60,7 +60,8 @@ def exercise(kind: str, *, seed: int | None = None, depth: int = 3) -> Exercise:
     if type(depth) is not int or depth not in DEPTHS:
         raise ValueError(f"exercise(): depth must be an int from {DEPTHS[0]} to {DEPTHS[-1]}, "
                          f"not {depth!r}")
-    rng = random.Random(f"{kind}:{depth}:{seed}")  # a str seed is hashed the same everywhere
+    shape = depth if kind == "chain" else 3  # only a chain has a depth to vary
+    rng = random.Random(f"{kind}:{shape}:{seed}")  # a str seed is hashed the same everywhere
     build = _BUILDERS[kind]
     for _ in range(MAX_TRIES):
         root, asked, question = build(rng, depth)
