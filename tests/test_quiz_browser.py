@@ -173,3 +173,16 @@ def test_the_quiz_data_come_from_the_records():
     assert "function microgridQuiz" not in plain.html() and "quiz" not in plain.frames[-2]
     with pytest.raises(TypeError, match="quiz must be True or False"):
         mg.step_through(J, quiz="yes")
+
+
+def test_a_step_with_an_infinite_number_is_shown_not_asked():
+    """IEEE corners: a step whose number is inf is revealed as the engine has it (the page's
+    JSON holds no inf), the finite ones are asked."""
+    a = Value(0.0, label="a")
+    J = a.log() * 2
+    J.label = "J"
+    page = mg.step_through(J, quiz=True)
+    asked = [f["quiz"]["answer"] for f in page.frames if "quiz" in f]
+    assert asked == [2.0]
+    data = page._data()
+    assert "Infinity" not in data and "NaN" not in data and "inf" in data  # a step line shows inf
