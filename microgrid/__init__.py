@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .view.draw import GraphvizNotFound, draw
     from .view.explain import explain
     from .view.grade import compare_grads
+    from .view.practice import Exercise, exercise
     from .view.stepping import StepThrough, step_through
 
 __version__ = "0.1.0"
@@ -52,6 +53,8 @@ _LAZY = {
     "compare_grads": "view.grade",
     "set_language": "i18n",
     "language": "i18n",
+    "exercise": "view.practice",
+    "Exercise": "view.practice",
 }
 _SUBMODULES = ("datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli")
 
@@ -82,6 +85,8 @@ __all__ = [
     "compare_grads",
     "draw",
     "enable_grad",
+    "exercise",
+    "Exercise",
     "exp",
     "explain",
     "grad",

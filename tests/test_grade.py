@@ -21,7 +21,9 @@ def test_the_issue_example(course_graph):
         "b     2      6          ✗\n"
         "c     9      9          ✓\n"
         "\n"
-        "✗ b: dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6")
+        "✗ b: your dJ/db = 2 is missing the factor dJ/du = 3: "
+        "dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6")
+    assert report.first_wrong == "b" and report.slips == {"b": "factor"}
     assert repr(report) == str(report)
     assert [(r.name, r.yours, r.microgrid, r.ok) for r in report.rows] == [
         ("a", 3.0, 3.0, True), ("b", 2.0, 6.0, False), ("c", 9.0, 9.0, True)]
@@ -46,9 +48,11 @@ def test_the_course_listing_and_its_slip():
     report = mg.compare_grads(J, hand)
     assert report.wrong == ["b"]
     why = report.why["b"]
-    assert why.startswith("b is used 2 times, so its gradient is the sum of 2 terms: dJ/db = ")
+    assert why.startswith("your dJ/db = 2 leaves out the term through t")
+    assert "; b is used 2 times (by t" in why and "so dJ/db is the sum of 2 terms: " in why
     assert why.endswith("= 2 + 2 = 4")
-    assert "✗ b: b is used 2 times" in str(report)
+    assert "✗ b: your dJ/db = 2 leaves out the term" in str(report)
+    assert report.first_wrong == "b" and report.slips == {"b": "missing term"}
 
 
 def test_keys_may_be_the_course_names_of_gradients():
@@ -145,3 +149,27 @@ def test_chinese_labels_line_up_in_a_terminal():
         "权重  1      1          ✓",
         "损失  1      1          ✓",
     ]
+
+
+def test_every_name_explain_prints_is_a_key():
+    """Every name ``explain`` prints is accepted by compare_grads, parenthesised ones too."""
+    w = Value(2.0, label="L1.n1.w1")
+    x = Value(3.0, label="x")
+    loss = w * x
+    loss.label = "my loss"
+    printed = mg.explain(loss).backward
+    keys = [line.split(" = ")[0] for line in printed]
+    assert "d(my loss)/d(L1.n1.w1)" in keys
+    report = mg.compare_grads(loss, {k: 1.0 for k in keys})
+    assert sorted(r.name for r in report.rows) == ["L1.n1.w1", "my loss", "x"]
+    assert mg.compare_grads(loss, {"d(my loss)/d(L1.n1.w1)": 3, "dx": 2}).ok
+
+
+def test_an_int_too_large_for_a_float_is_graded_as_inf(course_graph):
+    J = course_graph()
+    report = mg.compare_grads(J, {"a": 10**400, "b": -(10**400), "c": 9})
+    assert [r.yours for r in report.rows] == [math.inf, -math.inf, 9.0]
+    assert report.wrong == ["a", "b"] and report.first_wrong in ("a", "b")
+    assert "inf" in str(report)
+    x = Value(1.0, label="x")
+    assert mg.compare_grads(x.log() * 0.0 + 1e308 * x * 10, {"x": 10**400}).ok

@@ -34,6 +34,7 @@ EXPECTED = {
     "07_static_vs_dynamic.ipynb": {SVG},
     "08_backprop_step_by_step.ipynb": {SVG},
     "09_graduating.ipynb": {PNG},
+    "10_practice.ipynb": {SVG},
 }
 # what a notebook needs beyond the dev extra: in CI a missing one fails, elsewhere it skips
 NEEDS = {"09_graduating.ipynb": ("torch", "jax")}

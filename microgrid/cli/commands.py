@@ -8,6 +8,7 @@
     microgrid explain "3*(a+b*c)" a=5 b=3 c=2       # the chain rule, node by node
     microgrid step "3*(a+b*c)" a=5 b=3 c=2 -o backprop.html   # forward and backward, step by step
     microgrid demo                                  # the course from J = 3(a+bc) to training
+    microgrid practice --kind chain --depth 3 --seed 1   # derive a fresh exercise, graded
 
 Formulas are read by ``microgrid.expr`` (a whitelist, never ``eval``). Anything wrong with the
 command (a bad formula, a malformed ``name=value``) is one line on stderr and exit code 2; a
@@ -162,6 +163,19 @@ def _parser() -> _Parser:
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the page to write (.html), or an animated GIF (.gif)")
     p.set_defaults(run=_step, prog="microgrid step")
+
+    p = sub.add_parser("practice", help="derive the gradients of a fresh exercise by hand and "
+                       "have them graded", description="An exercise on a fresh graph: the graph "
+                       "as a tree (and a picture where Graphviz exists), then one answer per "
+                       "line; answers are graded and the first slip is named.")
+    p.add_argument("--kind", default="chain", choices=["chain", "logistic", "network",
+                                                       "vectorized"])
+    p.add_argument("--depth", type=_positive_int, default=3, help="ops from a leaf to J in a "
+                   "chain (1 to 6, default 3)")
+    p.add_argument("--seed", type=int, default=None, help="the same seed gives the same exercise")
+    p.add_argument("-o", "--output", default=None, metavar="FILE", help="where to write the "
+                   "picture (default practice-KIND-SEED.svg)")
+    p.set_defaults(run=_practice, prog="microgrid practice")
     return parser
 
 
@@ -454,6 +468,81 @@ def _step(args: argparse.Namespace) -> int:
     page.save(args.output)
     print(f"wrote {args.output}: {len(page) - 1} steps, forward then backward")
     return 0
+
+
+# --- microgrid practice ----------------------------------------------------------------------
+
+
+def _practice(args: argparse.Namespace) -> int:
+    """Ask for each gradient in turn, grade, and offer hints; exits 0 at the end of input."""
+    import shutil
+
+    from ..view.practice import exercise
+
+    ex = exercise(args.kind, seed=args.seed, depth=args.depth)
+    print(f"Exercise {args.kind}, seed {ex.seed}" + (f", depth {ex.depth}" if ex.kind == "chain"
+                                                      else ""))
+    print(ex.tree())
+    if shutil.which("dot"):
+        path = args.output or f"practice-{ex.kind}-{ex.seed}.svg"
+        ex.draw(path=path)
+        print(f"(picture: {path})")
+    print(ex.question)
+    print("Type a number for each gradient, or NAME = NUMBER for any of them; 'hint' helps "
+          "(three times for more), 'solution' shows the worked derivation, 'quit' stops.")
+    r = ex.names[ex.root]
+    answers: dict[str, float] = {}
+    lines = iter(sys.stdin.readline, "")
+    echo = not sys.stdin.isatty()  # piped answers are shown after their prompts
+    while True:
+        todo = [n for n in ex.asked if n not in answers]
+        if not todo:
+            report = ex.check(answers)
+            print(report)
+            if report.ok:
+                print("All right. Well done.")
+                return 0
+            for row in report.rows:  # ask again for the wrong ones
+                if not row.ok:
+                    answers.pop(row.name, None)
+            print("Correct the ✗ rows ('hint' helps).")
+            continue
+        current = todo[0]
+        print(f"d{r}/d{current} = ", end="", flush=True)
+        line = next(lines, None)
+        if line is None:  # end of input
+            print()
+            if answers:
+                print(ex.check(answers))
+            return 0
+        text = line.strip()
+        if echo:
+            print(text)
+        if not text:
+            continue
+        word = text.lower()
+        if word in ("quit", "q", "exit"):
+            return 0
+        if word == "hint":
+            print(ex.hint(current))
+            continue
+        if word == "solution":
+            print(ex.solution())
+            continue
+        name, _, number = text.rpartition("=")
+        name = name.strip() or current
+        if name not in ex.asked:
+            name = next((n for n in ex.asked if name in (f"d{n}", f"d{r}/d{n}")), name)
+        if name not in ex.asked:
+            print(f"no node named {_short(name)} is asked; the asked ones are "
+                  f"{', '.join(ex.asked)}")
+            continue
+        try:
+            value = float(number.strip().replace("−", "-"))
+        except ValueError:
+            print(f"not a number: {_short(number.strip())}; type one such as -0.25, or 'hint'")
+            continue
+        answers[name] = value
 
 
 # --- helpers ---------------------------------------------------------------------------------

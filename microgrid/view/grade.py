@@ -1,18 +1,26 @@
-"""Grade a hand derivation: a learner's gradients beside the engine's, node by node.
+"""Grade a hand derivation: a learner's gradients beside the engine's, and the step that went wrong.
 
 ::
 
-    >>> mg.compare_grads(J, {"a": 3, "b": 2, "c": 9})
+    >>> mg.compare_grads(J, {"v": 1, "a": 1, "u": 1, "b": 2, "c": 3})
     node  yours  microgrid  ok
-    a     3      3          ✓
-    b     2      6          ✗
-    c     9      9          ✓
+    v     1      3          ✗
+    ...
     <BLANKLINE>
-    ✗ b: dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
+    ✗ v: your dJ/dv = 1 is missing the factor ∂J/∂v = 3: dJ/dv = dJ/dJ · ∂J/∂v = 1 · 3 = 3
+      a, u, b, c follow from your dJ/dv: worked on from it, they are right.
 
-Each wrong row is followed by the explanation's line for that node, and a node used more than
-once says so, since a forgotten term of the sum is the usual slip. The engine's numbers come
-from ``grad()`` (nothing in the graph changes); names are the ones every view uses.
+A slip made early in a derivation makes every gradient below it wrong, so marking them all ✗
+says little. The grader walks the nodes in backward order (the order the engine completes their
+gradients), finds the first wrong one, and then recomputes each later node from the learner's
+own numbers above it: one that matches *follows from* the earlier slip, one that does not is
+wrong on its own, and gets its own diagnosis. A diagnosis names the slip in the course's words:
+a flipped sign, a missing or extra factor, a term missing from the sum of a node used more than
+once, a value where a derivative belongs, the operands of −, ÷ or ^ swapped, or rounding.
+
+Everything is read from the engine: its gradients from ``grad()``, the local derivatives and the
+terms of each sum from ``backward_steps`` (nothing here differentiates on its own), and the names
+from ``node_names``, the ones the drawing shows. Nothing in the graph changes.
 """
 
 from __future__ import annotations
@@ -25,23 +33,42 @@ from typing import Any
 
 from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
+from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
-from .explain import Explanation, find_nodes
+from .explain import (
+    _atom,
+    _d,
+    _factor,
+    _partial,
+    _terms,
+    _text_line,
+    _wrap,
+    find_nodes,
+    named_rule,
+    num,
+)
 from .names import node_names
 
 TOL = 1e-6
+
+# the kinds of slip a diagnosis names (``GradReport.slips``)
+SIGN, FACTOR, TERM, VALUE, SWAPPED, ROUNDING, OTHER = (
+    "sign", "factor", "missing term", "value", "swapped", "rounding", "other")
 
 
 def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> GradReport:
     """Your d root/d node for each key of ``yours`` against the engine's.
 
     Keys are labels (``"b"``), the course's names for gradients (``"db"`` or ``"dJ/db"``), the
-    names the views give unlabelled nodes (``"t1"``), or Values.
+    names the views give unlabelled nodes (``"t1"``), every name ``explain`` prints
+    (``"dJ/d(L1.n1.w1)"``), or Values.
 
     A row is ✓ when ``|yours − microgrid| <= tol · max(1, |microgrid|)`` (an absolute tolerance
     near zero, a relative one for large gradients); inf matches the same inf and nan matches
-    nan. The report prints as a table, shows as an HTML table in Jupyter, and ``.ok`` is True
-    when every row matches.
+    nan; an int too large for a float is read as ±inf. The report prints as a table, shows as an
+    HTML table in Jupyter, ``.ok`` is True when every row matches, ``.first_wrong`` names the
+    first wrong node in backward order (None when all match) and ``.slips`` the kind of each
+    slip found.
     """
     if type(root) is not Value:
         raise TypeError(f"compare_grads() takes a Value, not {type(root).__name__}")
@@ -57,9 +84,11 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
                          "{'a': 3, 'b': 6}")
     if not is_number(tol) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
+    tol = _float(tol)
     order = topological_order(root)
     names = node_names(order)
-    nodes = find_nodes(list(yours), order, names, root, "compare_grads", what="keys",
+    keys = _printed_names(list(yours), order, names, root)
+    nodes = find_nodes(keys, order, names, root, "compare_grads", what="keys",
                        derivatives=True)
     mine = []
     for key, node in zip(yours, nodes):
@@ -67,24 +96,15 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
         if not is_number(value) or isinstance(value, bool):
             raise TypeError(f"compare_grads(): your gradient for {names[node]} is "
                             f"{type(value).__name__} ({value!r:.40}), not a number")
-        mine.append(float(value))
+        mine.append(_float(value))
     engine = grad(root, nodes)
-    rows = [Row(names[v], y, e, _close(y, e, float(tol))) for v, y, e in zip(nodes, mine, engine)]
-    wrong = [v for v, row in zip(nodes, rows) if not row.ok]
-    why = {}
-    if wrong:
-        from ..engine.steps import backward_steps
-
-        steps = backward_steps(root)
-        explanation = Explanation(root, order, names, steps, set(wrong))
-        uses = {v: sum(1 for s in steps if s.node is v) for v in wrong}
-        for (v, *_), line in zip(explanation._rows, explanation.backward):
-            note = ""
-            if uses[v] > 1:
-                note = (f"{names[v]} is used {uses[v]} times, so its gradient is the sum of "
-                        f"{uses[v]} terms: ")
-            why[names[v]] = note + line
-    return GradReport(names[root], rows, why)
+    rows = [Row(names[v], y, e, _close(y, e, tol)) for v, y, e in zip(nodes, mine, engine)]
+    report = GradReport(names[root], rows, {})
+    if not report.ok:
+        given = {v: y for v, y in zip(nodes, mine)}
+        wrong = {v for v, row in zip(nodes, rows) if not row.ok}
+        _diagnose(report, root, order, names, backward_steps(root), given, wrong, tol)
+    return report
 
 
 class Row:
@@ -105,18 +125,39 @@ class Row:
 
 
 class GradReport:
-    """What ``compare_grads`` returns: ``.ok``, ``.rows`` and ``.wrong`` (the names that
-    differ); ``str()`` is the table with a line of explanation per wrong row."""
+    """What ``compare_grads`` returns: ``.ok``, ``.rows``, ``.wrong`` (the names that differ),
+    ``.first_wrong`` (the first of them in backward order, or None), ``.why`` (name -> the
+    diagnosis of each node wrong on its own), ``.slips`` (name -> its kind: ``"sign"``,
+    ``"factor"``, ``"missing term"``, ``"value"``, ``"swapped"``, ``"rounding"`` or
+    ``"other"``) and ``.follows`` (name -> the earlier wrong node it follows from); ``str()`` is
+    the table and then the diagnoses."""
 
     def __init__(self, root: str, rows: list[Row], why: dict[str, str]) -> None:
         self.root = root
         self.rows = rows
-        self.why = why  # name -> the explanation's line for each wrong node
+        self.why = why
+        self.slips: dict[str, str] = {}
+        self.follows: dict[str, str] = {}
+        self.first_wrong: str | None = None
         self.ok = all(r.ok for r in rows)
         self.wrong = [r.name for r in rows if not r.ok]
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def notes(self) -> list[tuple[str, str]]:
+        """The lines under the table: (the name it is about, the text), in backward order."""
+        out = []
+        for name, line in self.why.items():
+            out.append((name, f"✗ {name}: {line}"))
+            after = [n for n, cause in self.follows.items() if cause == name]
+            if after:
+                them = ", ".join(after)
+                verb = "follows" if len(after) == 1 else "follow"
+                out.append((name, f"  {them} {verb} from your d{_atom(self.root)}/"
+                                  f"d{_atom(name)}: worked on from it, "
+                                  f"{'it is' if len(after) == 1 else 'they are'} right."))
+        return out
 
     def __str__(self) -> str:
         table = [("node", "yours", "microgrid", "ok")]
@@ -125,9 +166,10 @@ class GradReport:
         widths = [max(_width(t[i]) for t in table) for i in range(4)]
         lines = ["  ".join(c + " " * (w - _width(c)) for c, w in zip(t, widths)).rstrip()
                  for t in table]
-        if self.why:
+        notes = self.notes()
+        if notes:
             lines.append("")
-            lines += [f"✗ {name}: {line}" for name, line in self.why.items()]
+            lines += [text for _, text in notes]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -141,10 +183,350 @@ class GradReport:
                     else '<span style="color:#cf222e">✗</span>')
             body.append(f"<tr><td>{e(r.name)}</td><td>{e(_num(r.yours))}</td>"
                         f"<td>{e(_num(r.microgrid))}</td><td>{mark}</td></tr>")
-        notes = "".join(f"<p>✗ <b>{e(name)}</b>: <code>{e(line)}</code></p>"
-                        for name, line in self.why.items())
+        notes = "".join(f"<p><code>{e(text)}</code></p>" for _, text in self.notes())
         return (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
                 + notes)
+
+
+# --- the diagnosis ---------------------------------------------------------------------------
+
+
+def _diagnose(report: GradReport, root: Value, order: list[Value], names: dict[Value, str],
+              steps: list[Step], given: dict[Value, float], wrong: set[Value],
+              tol: float) -> None:
+    """Fill ``report``'s first_wrong, why, slips and follows.
+
+    One walk in backward order. ``known`` is each node's gradient as the learner's derivation
+    has it (their number where they gave one, else worked on from their numbers above), and
+    ``expect`` what the node's gradient is when worked on from the learner's numbers above it.
+    A wrong node whose answer is its ``expect`` follows from an earlier slip (``cause`` is the
+    first wrong node above it); otherwise the slip is at this node, and ``_slip`` names it.
+    """
+    terms: dict[Value, list[Step]] = {}
+    for s in steps:
+        terms.setdefault(s.node, []).append(s)
+    known: dict[Value, float] = {root: given.get(root, 1.0)}
+    cause: dict[Value, Value | None] = {root: root if root in wrong else None}
+    constants = _Constants(order, steps, names)
+    for v in reversed(order):
+        if v is root:
+            continue
+        ts = terms.get(v, [])
+        e = 0.0
+        above = None
+        for s in ts:  # the engine's sum, in its order, on the learner's numbers
+            e += s.local * known[s.consumer]
+            c = cause.get(s.consumer)
+            if c is not None and above is None:
+                above = c
+        known[v] = given.get(v, e)
+        cause[v] = above
+        if v not in wrong:
+            continue
+        name = names[v]
+        if report.first_wrong is None:
+            report.first_wrong = name
+        if above is not None and _close(given[v], e, tol):
+            report.follows[name] = names[above]
+            continue
+        cause[v] = v
+        kind, text = _slip(v, given[v], e, ts, known, names, root, constants, tol)
+        report.slips[name] = kind
+        report.why[name] = text
+    if root in wrong:  # the seed: d root/d root is 1
+        r = names[root]
+        report.first_wrong = r
+        report.slips[r] = OTHER
+        report.why = {r: f"your d{_atom(r)}/d{_atom(r)} = {num(given[root])}, but the gradient "
+                         f"of {r} with respect to itself is 1", **report.why}
+
+
+def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float],
+          names: dict[Value, str], root: Value, constants: _Constants,
+          tol: float) -> tuple[str, str]:
+    """The kind of slip that turns the right ``e`` into the learner's ``y`` at ``v``, and a
+    sentence naming it, then the worked line."""
+    r, n = names[root], names[v]
+    d = _d(r, n)
+    line = worked_line(v, ts, known, names, root, None if ts else constants.consumers(root))
+    mine = f"your {d} = {_num(y)}"
+
+    def near(a: float, b: float) -> bool:
+        return math.isfinite(a) and math.isfinite(b) and _close(a, b, max(tol, 1e-9))
+
+    if not (math.isfinite(y) and math.isfinite(e)):
+        return OTHER, f"{mine}, but {line}"  # an inf or nan: no slip to name
+    ups = [known[s.consumer] for s in ts]
+    parts = [u * s.local for s, u in zip(ts, ups)]
+    for s, u, c in zip(ts, ups, parts):  # − ÷ ^ read the other way round
+        flipped = _swapped_local(s)
+        if flipped is not None and flipped != s.local and near(y, e - c + u * flipped):
+            op = _symbol(s.consumer)
+            return SWAPPED, (f"{mine} takes the operands of {op} the wrong way round: "
+                             f"{names[s.consumer]} = {_formula(s.consumer, names)}, so "
+                             f"{_partial(names[s.consumer], n)} = {_rule_value(s, names)}: "
+                             f"{line}")
+    if e != 0 and near(y, -e):
+        return SIGN, f"{mine} has the wrong sign: {line}"
+    if len(ts) > 1:
+        uses = ", ".join(names[s.consumer] for s in ts[:4]) + (
+            f" and {len(ts) - 4} more" if len(ts) > 4 else "")
+        head = f"{n} is used {len(ts)} times (by {uses}), so {d} is the sum of {len(ts)} terms"
+        by_part: dict[float, Step] = {}
+        for s, c in zip(ts, parts):
+            by_part.setdefault(_key(c), s)
+        left_out = by_part.get(_key(e - y))
+        if left_out is not None:
+            c = left_out.local * known[left_out.consumer]
+            return TERM, (f"{mine} leaves out the term through {names[left_out.consumer]} "
+                          f"({num(c)}); {head}: {line}")
+        only = by_part.get(_key(y))
+        if only is not None:
+            return TERM, f"{mine} is only the term through {names[only.consumer]}; {head}: {line}"
+    if e != 0 and y != e and _rounded(y, e, exact=True):
+        return ROUNDING, _rounding(mine, d, e, tol, line)
+    if near(y, v.data) and v.data != e:
+        return VALUE, f"{mine} is the value of {n}, not its gradient: {line}"
+    for s, u, c in zip(ts, ups, parts):
+        consumer = s.consumer
+        cn = names[consumer]
+        if consumer.data != u and near(y, e - c + consumer.data * s.local):
+            return VALUE, (f"{mine} uses the value of {cn} ({num(consumer.data)}) where "
+                           f"{_d(r, cn)} = {num(u)} belongs: {line}")
+        for other, who in ((consumer, cn), (v, n)):
+            if abs(other.data) != 1 and other.data != s.local and near(y, e - c + u * other.data):
+                return VALUE, (f"{mine} uses the value of {who} ({num(other.data)}) where the "
+                               f"local derivative {_partial(cn, n)} = {_rule_value(s, names)} "
+                               f"belongs: {line}")
+    if e != 0 and y != 0:
+        ratio = y / e
+        # this node's own factors (each local derivative, each gradient from above), found by
+        # value: one dict, and the words only for the one that matches
+        own: dict[float, tuple[Step, float | None]] = {}
+        for s, u in zip(ts, ups):
+            for f, up in ((s.local, None), (u, u)):
+                if f != 0 and abs(f) != 1 and math.isfinite(f):
+                    own.setdefault(_key(f), (s, up))
+        for f, missing in ((1 / ratio, True), (ratio, False)):
+            found = own.get(_key(f)) if math.isfinite(f) else None
+            if found is not None:
+                s, up = found
+                cn = names[s.consumer]
+                what = (f"{_partial(cn, n)} = {_rule_value(s, names)}" if up is None
+                        else f"{_d(r, cn)} = {num(up)}")
+                return FACTOR, (f"{mine} is missing the factor {what}: {line}" if missing
+                                else f"{mine} has an extra factor {what}: {line}")
+        what = constants.find(1 / ratio)
+        if what:
+            return FACTOR, f"{mine} is missing a factor {what}: {line}"
+        what = constants.find(ratio)
+        if what:
+            return FACTOR, f"{mine} has an extra factor {what}: {line}"
+    if e != 0 and y != e and _rounded(y, e):
+        return ROUNDING, _rounding(mine, d, e, tol, line)
+    return OTHER, (f"{mine}, but {line}" if ts else line)  # explain's line where none flows
+
+
+def _rounding(mine: str, d: str, e: float, tol: float, line: str) -> str:
+    return (f"{mine} is close to {d} = {_num(e)} but outside the tolerance "
+            f"(±{tol:g} · max(1, |{d}|)); keep more digits: {line}")
+
+
+def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict[Value, str],
+                root: Value, consumers: dict[Value, list[Value]] | None = None) -> str:
+    """``v``'s line of the derivation, as ``explain`` writes it, with the upstream gradients
+    the learner's derivation has (``known``): what the step should have given from there.
+    ``consumers`` (``_consumers(root)``, made once by the caller) names the uses that mask."""
+    r, n = names[root], names[v]
+    if not ts:  # every use masks it (relu at x <= 0): explain's line, naming those uses
+        if consumers is None:
+            consumers = _consumers(root)
+        cut = list({id(c): c for c in consumers.get(v, [])}.values())  # each once, in order
+        return _text_line(v, ts, root, names, cut)
+    ups = {id(s): known[s.consumer] for s in ts}
+    symbols = _terms(ts, lambda s: f"{_d(r, names[s.consumer])} · "
+                                   f"{_partial(names[s.consumer], n)}")
+    rules = _terms(ts, lambda s: f"{_factor(ups[id(s)])} · {_wrap(named_rule(s, names))}")
+    numbers = _terms(ts, lambda s: f"{_factor(ups[id(s)])} · {_factor(s.local)}")
+    parts = [_d(r, n), symbols] + ([numbers] if rules.replace("−", "-") == numbers
+                                   else [rules, numbers])
+    total = 0.0
+    for s in ts:
+        total += s.local * ups[id(s)]
+    if len(ts) > 1:
+        parts.append(_terms([s.local * ups[id(s)] for s in ts], num, signed=True))
+    parts.append(num(total))
+    return " = ".join(parts)
+
+
+def step_slips(step: Step, names: dict[Value, str], root: Value,
+               running: bool = False) -> list[tuple[float, str, str]]:
+    """The wrong numbers a learner is likely to give for one backward step, each with its kind
+    and a sentence naming the slip: what the step-through page's quiz matches a wrong answer
+    against. ``running`` asks for the node's new gradient (its running sum) rather than the
+    step's contribution, as for a node used more than once."""
+    r, n, cn = names[root], names[step.node], names[step.consumer]
+    u, local = step.upstream, step.local
+    c = step.contribution
+    base = step.before if running else 0.0
+    up = _d(r, cn)
+    part = _partial(cn, n)
+    rule = f"{part} = {_rule_value(step, names)}"
+    found: list[tuple[float, str, str]] = []
+
+    def add(wrong: float, kind: str, text: str) -> None:
+        if math.isfinite(wrong) and wrong != base + c:
+            found.append((base + wrong, kind, text))
+
+    flipped = _swapped_local(step)
+    if flipped is not None:
+        add(u * flipped, SWAPPED, f"the operands of {_symbol(step.consumer)} "
+                                  f"are the other way round: {cn} = "
+                                  f"{_formula(step.consumer, names)}, so {rule}")
+    add(-c, SIGN, f"the sign is flipped: {up} · {part} = {_factor(u)} · {_factor(local)}")
+    add(local, FACTOR, f"the factor {up} = {num(u)} is missing: multiply the local "
+                       f"derivative by the gradient from above")
+    add(u, FACTOR, f"the factor {rule} is missing")
+    add(step.consumer.data * local, VALUE,
+        f"that uses the value of {cn} ({num(step.consumer.data)}) where {up} = {num(u)} belongs")
+    add(u * step.consumer.data, VALUE,
+        f"that uses the value of {cn} ({num(step.consumer.data)}) where the local derivative "
+        f"{rule} belongs")
+    if running:
+        found.append((c, TERM, f"{n} already holds {num(step.before)} from its other uses: "
+                               f"add this term, {num(step.before)} + {num(c)}"))
+    return found
+
+
+class _Constants:
+    """The numbers of the graph a factor can come from: every local derivative of the backward
+    pass and every number operand, found by value in one dict (a slip's factor is looked up,
+    not searched for)."""
+
+    def __init__(self, order: list[Value], steps: list[Step], names: dict[Value, str]) -> None:
+        self.names = names
+        self.order = order
+        self.steps = steps
+        self._consumers: dict[Value, list[Value]] | None = None
+        self.found: dict[float, Any] | None = None  # made on the first look-up
+
+    def _build(self) -> dict[float, Any]:
+        self.found = {}
+        for v in self.order:
+            for x in v.inputs:
+                if type(x) is not Value:
+                    self._add(float(x), v)
+        for s in self.steps:
+            self._add(s.local, s)
+        return self.found
+
+    def _add(self, f: float, where: Any) -> None:
+        if math.isfinite(f) and f != 0 and abs(f) != 1:
+            self.found.setdefault(_key(f), where)  # type: ignore[union-attr]
+
+    def consumers(self, root: Value) -> dict[Value, list[Value]]:
+        """``_consumers(root)``, made once for the whole report."""
+        if self._consumers is None:
+            self._consumers = _consumers(root)
+        return self._consumers
+
+    def find(self, f: float) -> str:
+        if not math.isfinite(f):
+            return ""
+        found = self.found if self.found is not None else self._build()
+        where = found.get(_key(f))
+        if where is None:
+            return ""
+        if type(where) is Value:  # a number operand
+            return f"{num(f)} (from {self.names[where]} = {_formula(where, self.names)})"
+        return f"{_partial(self.names[where.consumer], self.names[where.node])} = " \
+               f"{_rule_value(where, self.names)}"
+
+
+def _consumers(root: Value) -> dict[Value, list[Value]]:
+    """For each node below ``root``, the nodes computed from it (one walk, by identity)."""
+    found: dict[Value, list[Value]] = {}
+    for c in topological_order(root):
+        for x in c.inputs:
+            if type(x) is Value:
+                found.setdefault(x, []).append(c)
+    return found
+
+
+def _key(f: float) -> float:
+    return float(f"{f:.9g}")
+
+
+def _rule_value(step: Step, names: dict[Value, str]) -> str:
+    rule = named_rule(step, names)
+    value = num(step.local)
+    return value if rule.replace("−", "-") == value else f"{rule} = {value}"
+
+
+def _swapped_local(step: Step) -> float | None:
+    """∂consumer/∂node if the consumer's − ÷ or ^ had its operands the other way round
+    (x − y read as y − x ...); None for any other op. A learner's slip, never a gradient."""
+    op: Any = step.consumer._op
+    if op.name not in ("sub", "div", "pow"):
+        return None
+    x, y = (i.data if type(i) is Value else float(i) for i in step.consumer.inputs)
+    if step.operand == 1:
+        x, y = y, x  # the node is the first operand of the swapped op
+    try:
+        if op.name == "sub":
+            return -1.0 if step.operand == 0 else 1.0
+        if op.name == "div":  # ∂(y/x)/∂x for the node x
+            return -y / (x * x)
+        if y > 0:  # ∂(y^x)/∂x for the node x
+            return y ** x * math.log(y)
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None
+    return None
+
+
+def _symbol(node: Value) -> str:
+    op: Any = node._op
+    return str(op.symbol)
+
+
+def _formula(node: Value, names: dict[Value, str]) -> str:
+    op: Any = node._op
+    parts = [names[i] if type(i) is Value else num(float(i)) for i in node.inputs]
+    if op.arity == 1:
+        return f"{op.symbol}({parts[0]})"
+    symbol = "·" if op.name == "mul" else op.symbol
+    return f"{parts[0]} {symbol} {parts[1]}"
+
+
+def _rounded(y: float, e: float, exact: bool = False) -> bool:
+    """``y`` is ``e`` rounded to 2 to 6 significant digits; unless ``exact``, also to 1 digit,
+    or within half a percent of it."""
+    if any(float(f"{e:.{k}g}") == y for k in range(2, 7)):
+        return True
+    return not exact and (abs(y - e) <= 0.005 * abs(e) or float(f"{e:.1g}") == y)
+
+
+def _printed_names(keys: list[Any], order: list[Value], names: dict[Value, str],
+                   root: Value) -> list[Any]:
+    """Keys as ``explain`` prints them (``dJ/d(L1.n1.w1)``, ``d(my loss)/dw``) turned into the
+    Values they name; a label or a plain name stays as it is, for ``find_nodes``."""
+    if not any(type(k) is str and "(" in k for k in keys):
+        return keys
+    r = _atom(names[root])
+    printed: dict[str, Value] = {}
+    for v, n in names.items():
+        printed.setdefault(f"d{r}/d{_atom(n)}", v)
+        printed.setdefault(f"d{_atom(n)}", v)
+    labels = {n for n in names.values()}
+    return [printed.get(k, k) if type(k) is str and k not in labels else k for k in keys]
+
+
+def _float(x: Any) -> float:
+    """A number as a float; an int too large for one is ±inf, as IEEE rounds it."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def _close(yours: float, engine: float, tol: float) -> bool:

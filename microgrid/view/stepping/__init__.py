@@ -50,7 +50,7 @@ class StepThrough:
 
     def __init__(self, root: Value, drawing: Any, svg: str, edges: list[tuple[str, str]],
                  frames: list[dict[str, Any]], start: dict[str, Any], names: dict[str, str],
-                 title: str) -> None:
+                 title: str, quiz: bool = False) -> None:
         self.root = root
         self.drawing = drawing  # the graphviz.Digraph the picture comes from
         self.svg = svg
@@ -59,6 +59,7 @@ class StepThrough:
         self.start = start
         self.names = names
         self.title = title
+        self.quiz = quiz  # each backward step asked before it is shown (quiz.js, quiz.css)
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -71,8 +72,13 @@ class StepThrough:
 
     def _data(self) -> str:
         """The frames as JSON that is safe inside a <script> element whatever the labels hold."""
-        text = json.dumps({"frames": self.frames, "start": self.start, "names": self.names,
-                           "interval": INTERVAL_MS}, ensure_ascii=False, allow_nan=False)
+        data = {"frames": self.frames, "start": self.start, "names": self.names,
+                "interval": INTERVAL_MS}
+        if self.quiz:
+            from .quiz import TOL
+
+            data.update(quiz=True, quizTol=TOL)
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
         # no "</script>", "<!--" or "&" can survive: each becomes a JSON escape of itself
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -80,8 +86,11 @@ class StepThrough:
         """The page's body: controls, picture, frames and script, with ids unique to it."""
         uid = f"mg-step-{uuid.uuid4().hex[:8]}-{next(_counter)}"
         svg = self.svg.replace('id="mg-', f'id="{uid}-')
+        quiz = self.quiz
         return _fill(_asset("widget.html"), uid=uid, standalone="true" if standalone else "false",
-                     css=_asset("page.css"), svg=svg, data=self._data(), js=_asset("page.js"))
+                     css=_asset("page.css") + (_asset("quiz.css") if quiz else ""), svg=svg,
+                     data=self._data(),
+                     js=(_asset("quiz.js") + "\n" if quiz else "") + _asset("page.js"))
 
     def html(self) -> str:
         """The whole page as one HTML document: everything inline, nothing fetched."""
@@ -106,8 +115,13 @@ class StepThrough:
                              "use a file name ending in .html or .gif")
 
 
-def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
+def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False) -> StepThrough:
     """The forward then backward pass of the graph below ``root``, step by step.
+
+    With ``quiz=True`` the page asks, before each backward step, for its number (the
+    contribution, or the node's new gradient for a node that already holds a term) in an input
+    box; a right answer turns green, a wrong one shows which slip it is, and the end shows the
+    score.
 
     Leaves every ``.grad`` as it was: the backward frames come from ``backward_steps``, which
     records the engine's arithmetic without applying it. A graph of more than ``max_nodes``
@@ -117,6 +131,8 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
         raise TypeError(f"step_through() takes a Value, not {type(root).__name__}")
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+    if type(quiz) is not bool:
+        raise TypeError(f"quiz must be True or False, not {quiz!r}")
     if root._op is None:
         raise ValueError(f"step_through() needs a graph, but {root.label or 'the root'} is a leaf "
                          "(a Value made from a number): step through a result such as 3 * (a + b)")
@@ -130,8 +146,13 @@ def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
     frames, start = _frames(root, order, names, ids, edges, steps)
     drawing, svg = _best_layout(drawings, {ids[v]: names[v] for v in order}, start, frames)
     title = f"Forward and backward through {names[root]}"
+    if quiz:
+        from .quiz import add_questions
+
+        add_questions(frames, steps, names, root)
+        title = f"Quiz: backward through {names[root]}"
     shown = {ids[v]: names[v] for v in order}
-    return StepThrough(root, drawing, svg, edges, frames, start, shown, title)
+    return StepThrough(root, drawing, svg, edges, frames, start, shown, title, quiz)
 
 
 # --- frames -------------------------------------------------------------------------------

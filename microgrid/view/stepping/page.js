@@ -105,8 +105,10 @@ function microgridStepThrough(root) {
     return s;
   }
 
+  var beforeShow = null;  // a hook (the quiz): returns false to keep step k hidden for now
   function renderFrame(k) {
     k = Math.max(0, Math.min(frames.length - 1, k));
+    if (beforeShow && beforeShow(k) === false) { stop(); return; }
     at = k;
     var s = stateAt(k);
     var f = frames[k];
@@ -342,5 +344,8 @@ function microgridStepThrough(root) {
   }
   reserveCaption();
   fit();
+  if (data.quiz && typeof microgridQuiz === "function") {
+    beforeShow = microgridQuiz(root, data, renderFrame);
+  }
   renderFrame(0);
 }
