@@ -1,0 +1,168 @@
+"""What the playground's Web Worker runs: a learner's code, then the views of its last line.
+
+The worker loads this module inside Pyodide and calls ``run(code)`` for each press of Run. The
+code runs like a notebook cell: its statements, then its last line as an expression whose value
+is shown. When that value is a graph (a Value), the result holds the same views a Python
+session makes of it: ``draw``'s picture, ``explain``'s derivation and ``step_through``'s page.
+Nothing here computes a derivative or draws a node of its own.
+
+The only thing the browser changes is how DOT becomes a picture: there is no ``dot`` program,
+so ``use_renderer`` hands graphviz's ``pipe`` to Graphviz compiled to WebAssembly (viz-js).
+Everything else is the package as it runs anywhere, which is why this module also runs under
+ordinary CPython (the tests call it there, with the real ``dot``).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+MAX_OUTPUT = 200_000  # characters of printed output kept; megabytes would freeze the page
+MAX_REPR = 2_000  # characters of the last line's repr
+FILENAME = "<playground>"
+
+
+def use_renderer(render: Callable[[str, str, str], str]) -> None:
+    """Render every graphviz drawing with ``render(dot_source, format, engine) -> text``.
+
+    In the browser ``render`` is viz-js's; this is the one place where the browser differs.
+    """
+    import graphviz
+
+    def pipe(self: Any, format: str | None = None, renderer: str | None = None,
+             formatter: str | None = None, neato_no_op: Any = None, quiet: bool = False, *,
+             engine: str | None = None, encoding: str | None = None) -> Any:
+        text = str(render(self.source, format or self.format, engine or self.engine))
+        return text if encoding else text.encode("utf-8")
+
+    graphviz.Digraph.pipe = pipe
+    graphviz.Graph.pipe = pipe
+
+
+class _Output:
+    """stdout and stderr of a run: the first ``limit`` characters kept, the rest only counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self.kept < self.limit:
+            part = text[:self.limit - self.kept]
+            self.parts.append(part)
+            self.kept += len(part)
+        self.size += len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def text(self) -> str:
+        text = "".join(self.parts)
+        if self.size > self.kept:
+            more = self.size - self.kept
+            text += (f"\n… output truncated: {more:,} more characters not shown (the playground "
+                     f"keeps the first {self.limit:,})")
+        return text
+
+
+def run(code: str) -> str:
+    """Run ``code`` and return its results as JSON (what the page shows).
+
+    Keys: ``output`` (printed text, truncated past ``MAX_OUTPUT``), ``error`` (``None`` or
+    ``{"line", "traceback"}``: the exception's one-line message, its traceback to fold), ``repr``
+    of the last line's value, and for a graph ``graph``/``explain``/``step``, each either
+    ``{"svg"|"text"|"html": ...}`` or ``{"error": one line}``, and ``ms``: how long each part took.
+    """
+    return json.dumps(_run(code), ensure_ascii=False)
+
+
+def _run(code: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"output": "", "error": None, "repr": None, "ms": {}}
+    out = _Output(MAX_OUTPUT)
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    value = None
+    start = time.perf_counter()
+    try:
+        tree = ast.parse(code, FILENAME)
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):  # type: ignore
+            exec(compile(tree, FILENAME, "exec"), namespace)
+            if last is not None:
+                value = eval(compile(last, FILENAME, "eval"), namespace)
+    except BaseException as e:  # the learner's error, KeyboardInterrupt and SystemExit too
+        result["error"] = _error(e)
+    result["ms"]["run"] = _ms(start)
+    result["output"] = out.text()
+    if result["error"] is None and value is not None:
+        result["repr"] = _short(_safe_repr(value), MAX_REPR)
+        from microgrid import Value
+
+        if type(value) is Value:
+            result.update(_views(value, result["ms"]))
+    return result
+
+
+def _views(root: Any, ms: dict[str, float]) -> dict[str, Any]:
+    """draw, explain and step_through of the last line's Value, each with its own refusal."""
+    import microgrid as mg
+
+    views: dict[str, Any] = {}
+    for key, make in (("graph", lambda: {"svg": mg.draw(root).pipe(format="svg").decode()}),
+                      ("explain", lambda: {"text": str(mg.explain(root))}),
+                      ("step", lambda: {"html": mg.step_through(root).html()})):
+        start = time.perf_counter()
+        try:
+            views[key] = make()
+        except Exception as e:  # too big, a leaf, a label Graphviz can't take: one line
+            views[key] = {"error": _error(e)["line"]}
+        ms[key] = _ms(start)
+    return views
+
+
+def _error(e: BaseException) -> dict[str, str]:
+    """The exception's own one-line message, and its traceback from the learner's code on."""
+    if isinstance(e, SyntaxError) and e.filename == FILENAME:
+        line = f"SyntaxError: {e.msg} (line {e.lineno})"
+    else:
+        message = str(e)
+        line = type(e).__name__ + (f": {message}" if message else "")
+    tb = e.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next  # this module's frames are the playground's, not the learner's
+    text = "".join(traceback.format_exception(type(e), e, tb))
+    return {"line": _short(" ".join(line.split()), 500), "traceback": _short(text, 20_000)}
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception as e:
+        return f"<repr failed: {type(e).__name__}: {e}>"
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit:,} more)"
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)
+
+
+if __name__ == "__main__":  # python -m microgrid.playground.runner < code.py: the JSON
+    print(run(sys.stdin.read()))
