@@ -12,7 +12,7 @@
   var worker = null, ready = false, running = null, runs = 0, pendingRun = false;
   var opened = performance.now();
   // what the tests and the curious read: when Python was ready, and each run's times
-  window.microgridPlayground = { readyMs: null, runs: [] };
+  window.microgridPlayground = { readyMs: null, phases: null, runs: [] };
 
   // --- examples and the shared link --------------------------------------------------------
   var select = $("example");
@@ -119,6 +119,7 @@
         ready = true;
         if (window.microgridPlayground.readyMs === null) {
           window.microgridPlayground.readyMs = performance.now() - opened;
+          window.microgridPlayground.phases = m.phases;
         }
         setState("ready");
         setStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s");

@@ -137,15 +137,16 @@ def _views(root: Any, ms: dict[str, float]) -> dict[str, Any]:
 
 def _error(e: BaseException) -> dict[str, str]:
     """The exception's own one-line message, and its traceback from the learner's code on."""
-    if isinstance(e, SyntaxError) and e.filename == FILENAME:
-        line = f"SyntaxError: {e.msg} (line {e.lineno})"
+    if isinstance(e, SyntaxError) and e.filename == FILENAME:  # the code itself: no frames
+        line = f"{type(e).__name__}: {e.msg} (line {e.lineno})"
+        text = "".join(traceback.format_exception_only(type(e), e))
     else:
         message = str(e)
         line = type(e).__name__ + (f": {message}" if message else "")
-    tb = e.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-        tb = tb.tb_next  # this module's frames are the playground's, not the learner's
-    text = "".join(traceback.format_exception(type(e), e, tb))
+        tb = e.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+            tb = tb.tb_next  # this module's frames are the playground's, not the learner's
+        text = "".join(traceback.format_exception(type(e), e, tb))
     return {"line": _short(" ".join(line.split()), 500), "traceback": _short(text, 20_000)}
 
 

@@ -12,10 +12,14 @@ import { instance } from "./viz/viz.js";
 const here = (path) => new URL(path, import.meta.url).href;
 const started = performance.now();
 
+const phases = {};  // milliseconds since the worker started, when each part was ready
+const mark = (name) => (value) => { phases[name] = performance.now() - started; return value; };
+
 async function setUp() {
   const [pyodide, viz, config] = await Promise.all([
-    loadPyodide({ indexURL: here("./pyodide/"), stdout: () => {}, stderr: () => {} }),
-    instance(),
+    loadPyodide({ indexURL: here("./pyodide/"), stdout: () => {}, stderr: () => {} })
+      .then(mark("pyodide")),
+    instance().then(mark("viz")),
     fetch(here("./playground.json")).then((r) => r.json()),
   ]);
   for (const wheel of config.wheels) {
@@ -30,16 +34,18 @@ async function setUp() {
     }
     return result.output;
   };
+  mark("wheels")();
   const runner = pyodide.pyimport("microgrid.playground.runner");
   runner.use_renderer(self.microgridRender);
   pyodide.runPython("import microgrid, microgrid.view.draw, microgrid.view.explain, " +
                     "microgrid.view.stepping");  // imported now, not on the first Run
+  mark("imports")();
   return runner;
 }
 
 const ready = setUp();
 ready.then(
-  () => postMessage({ type: "ready", ms: performance.now() - started }),
+  () => postMessage({ type: "ready", phases: phases }),
   (e) => postMessage({ type: "failed", message: String(e && e.message || e) }));
 
 self.onmessage = async (event) => {
