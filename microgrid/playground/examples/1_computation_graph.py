@@ -12,5 +12,5 @@ v.label = "v"
 J = 3 * v
 J.label = "J"
 J.backward()
-print("dJ/da =", a.grad, " dJ/db =", b.grad, " dJ/dc =", c.grad)
+print("dJ/da =", a.grad, "dJ/db =", b.grad, "dJ/dc =", c.grad)
 J  # the last line: drawn, explained, stepped through
