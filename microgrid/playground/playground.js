@@ -130,6 +130,11 @@
         showError({ line: "the playground could not start Python: " + m.message, traceback: "" });
       } else if (m.type === "result" && running !== null && m.id === running.id) {
         show(m);
+      } else if (m.type === "crashed" && running !== null && m.id === running.id) {
+        running = null;
+        startWorker();
+        showError({ line: "Python itself failed (" + m.message + "); it was restarted: " +
+                    "try a smaller graph", traceback: "" });
       }
     };
     worker.onerror = function (e) {

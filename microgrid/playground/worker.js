@@ -51,7 +51,13 @@ ready.then(
 self.onmessage = async (event) => {
   const runner = await ready;
   const start = performance.now();
-  const result = JSON.parse(runner.run(event.data.code));
+  let result;
+  try {
+    result = JSON.parse(runner.run(event.data.code));
+  } catch (e) {  // Pyodide itself failed (out of memory, its stack): this worker is done
+    postMessage({ type: "crashed", id: event.data.id, message: String(e && e.message || e) });
+    return;
+  }
   result.type = "result";
   result.id = event.data.id;
   result.ms.worker = performance.now() - start;
