@@ -192,6 +192,7 @@ def _chromium(netlog: Path | None = None):
                 "--window-size=1280,800", "--no-first-run", "--disable-extensions",
                 "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--disable-default-apps",
+                "--disable-features=AutofillServerCommunication,OptimizationHints",
                 # no proxy or name can take a request anywhere but 127.0.0.1
                 "--proxy-server=http://127.0.0.1:9",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
