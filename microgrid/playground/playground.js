@@ -187,6 +187,16 @@
     box.hidden = false;
   }
 
+  // half as big again as draw's picture, as the step-through shows it, for a room's screen;
+  // CSS keeps it within the pane
+  function enlarge(svg) {
+    if (!svg) { return; }
+    ["width", "height"].forEach(function (name) {
+      var m = /^([\d.]+)pt$/.exec(svg.getAttribute(name) || "");
+      if (m) { svg.setAttribute(name, (parseFloat(m[1]) * 1.5) + "pt"); }
+    });
+  }
+
   function show(m) {
     var received = performance.now();
     var took = received - running.start;
@@ -200,7 +210,10 @@
     var graph = $("graph"), explain = $("explain"), step = $("step");
     var none = m.error ? "no graph: the code raised an error"
       : "the last line is not a Value: end the code with one (e.g. J) to see its graph";
-    if (m.graph && m.graph.svg) { graph.innerHTML = m.graph.svg; }
+    if (m.graph && m.graph.svg) {
+      graph.innerHTML = m.graph.svg;
+      enlarge(graph.querySelector("svg"));
+    }
     else if (m.graph) { refused(graph, m.graph.error); }
     else { placeholder(graph, none); }
     if (m.explain && m.explain.text !== undefined) { explain.textContent = m.explain.text; }
