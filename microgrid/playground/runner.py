@@ -15,6 +15,7 @@ ordinary CPython (the tests call it there, with the real ``dot``).
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import gc
 import json
@@ -95,7 +96,7 @@ def run(code: str) -> str:
 def _run(code: str) -> dict[str, Any]:
     result: dict[str, Any] = {"output": "", "error": None, "repr": None, "ms": {}}
     out = _Output(MAX_OUTPUT)
-    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
+    namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     value = None
     start = time.perf_counter()
     try:
