@@ -315,12 +315,17 @@ def _requests(driver) -> list[str]:
 
 def test_each_example_runs_draws_the_engines_grads_and_steps_to_the_end(browser, server,
                                                                           tmp_path):
+    from selenium.webdriver.support.select import Select
+
     _open(browser, server)
-    select = browser.find_element("id", "example")
+    select = Select(browser.find_element("id", "example"))
     for i, (title, code) in enumerate(examples().items()):
         runs = _runs(browser)
-        browser.execute_script("arguments[0].selectedIndex = arguments[1]; arguments[0]"
-                               ".dispatchEvent(new Event('change'))", select, i)
+        if i == 0:  # the first example runs as the page opens
+            assert select.first_selected_option.text == title
+            runs -= 1
+        else:
+            select.select_by_index(i)
         shown = _after(browser, runs)
         assert browser.find_element("id", "code").get_attribute("value") == code
         root, printed = _local(code)
@@ -388,6 +393,7 @@ def test_bad_input_is_one_line_and_the_page_stays_usable(browser, server, tmp_pa
             view(root)
         refusals.append(f"ValueError: {e.value}")
     assert shown["error"] is None and shown["refused"] == refusals
+    browser.save_screenshot(str(tmp_path / "refused.png"))
     assert all("\n" not in line for line in refusals)
 
     # megabytes of output: the start, then one line that says how much was left out
@@ -406,6 +412,7 @@ def test_bad_input_is_one_line_and_the_page_stays_usable(browser, server, tmp_pa
     assert browser.find_element("id", "stop").is_enabled()
     browser.find_element("id", "stop").click()
     summary = browser.find_element("css selector", "#error summary").text
+    browser.save_screenshot(str(tmp_path / "stopped.png"))
     assert re.fullmatch(r"stopped after \d+\.\d s: the run was ended and Python restarted",
                         summary)
     assert _runs(browser) == runs
