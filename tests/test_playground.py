@@ -416,6 +416,7 @@ def test_bad_input_is_one_line_and_the_page_stays_usable(browser, server, tmp_pa
     assert re.fullmatch(r"stopped after \d+\.\d s: the run was ended and Python restarted",
                         summary)
     assert _runs(browser) == runs
+    assert browser.find_element("id", "output").text == "no results: the run was stopped"
     _wait(browser, "return document.body.dataset.state === 'ready'", START_S, "Python again")
     shown = _run(browser, good)
     assert shown["error"] is None

@@ -80,6 +80,7 @@
     var seconds = ((performance.now() - running.start) / 1000).toFixed(1);
     running = null;
     startWorker();
+    clearResults("no results: the run was stopped");
     showError({ line: "stopped after " + seconds + " s: the run was ended and Python restarted",
                 traceback: "" });
   });
@@ -133,6 +134,7 @@
       } else if (m.type === "crashed" && running !== null && m.id === running.id) {
         running = null;
         startWorker();
+        clearResults("no results: Python failed");
         showError({ line: "Python itself failed (" + m.message + "); it was restarted: " +
                     "try a smaller graph", traceback: "" });
       }
@@ -169,6 +171,11 @@
     p.className = "placeholder";
     p.textContent = text;
     pane.appendChild(p);
+  }
+  function clearResults(why) {
+    ["graph", "explain", "step", "output"].forEach(function (id) { placeholder($(id), why); });
+    $("value").hidden = true;
+    for (var i = 0; i < tabs.length; i++) { tabs[i].classList.add("empty"); }
   }
   function showError(error) {
     var box = $("error");
