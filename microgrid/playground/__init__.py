@@ -152,6 +152,9 @@ def _installed_wheel(name: str, folder: Path) -> str:
         if ".dist-info/" in rel or "__pycache__" in rel or rel.startswith(".."):
             continue
         files[rel] = Path(str(dist.locate_file(f))).read_bytes()
+    if not any(rel.endswith(".py") for rel in files):
+        raise PlaygroundError(f"the installed {name} does not list its files, so the page "
+                              f"cannot be given a copy: python -m pip install {name}")
     meta = dist.read_text("METADATA") or f"Metadata-Version: 2.1\nName: {name}\n"
     return _write_wheel(folder, name, dist.version, files, meta)
 

@@ -102,8 +102,10 @@ def _run(code: str) -> dict[str, Any]:
     try:
         tree = ast.parse(code, FILENAME)
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+        tail = tree.body[-1] if tree.body else None
+        if isinstance(tail, ast.Expr):  # the last line's value is shown, as in a notebook
+            tree.body.pop()
+            last = ast.Expression(tail.value)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):  # type: ignore
             exec(compile(tree, FILENAME, "exec"), namespace)
             if last is not None:
