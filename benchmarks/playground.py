@@ -4,9 +4,9 @@ later runs of each course example.
 The static folder is built from this checkout (``microgrid playground build``; needs node and
 npm, and the npm registry the first time), served from 127.0.0.1, and opened in ``--opens``
 fresh headless Chromium profiles, twice each: a first visit, then again with the browser's cache
-warm (as a class's second lesson). "ready" is when Python has started and imported microgrid; "first result" is when the
-first example's graph, derivation and step-through are on the page. Later runs press Run on each
-example ``--repeat`` times and report the median of the page's own timings.
+warm (as a class's second lesson). "ready" is when Python has started and imported microgrid;
+"first result" is when the first example's graph, derivation and step-through are on the page.
+Later runs press Run on each example ``--repeat`` times: the median of the page's own timings.
 Run:  python benchmarks/playground.py [--opens 3] [--repeat 5] [--site DIR]
 """
 
