@@ -78,9 +78,15 @@
   stop.addEventListener("click", function () {
     if (running === null) { return; }
     var seconds = ((performance.now() - running.start) / 1000).toFixed(1);
+    var printed = running.streamed ? $("output").textContent : "";
     running = null;
     startWorker();
     clearResults("no results: the run was stopped");
+    if (printed) {
+      $("output").textContent = printed;
+      document.querySelector('.tabs [data-tab="output"]').classList.remove("empty");
+      selectTab("output");
+    }
     showError({ line: "stopped after " + seconds + " s: the run was ended and Python restarted",
                 traceback: "" });
   });
@@ -129,6 +135,11 @@
         setState("failed");
         setStatus("Python could not start");
         showError({ line: "the playground could not start Python: " + m.message, traceback: "" });
+      } else if (m.type === "output" && running !== null && m.id === running.id) {
+        var output = $("output");  // what a long run has printed so far
+        if (!running.streamed) { output.textContent = ""; running.streamed = true; }
+        output.appendChild(document.createTextNode(m.text));
+        if (document.body.getAttribute("data-tab") !== "output") { selectTab("output"); }
       } else if (m.type === "result" && running !== null && m.id === running.id) {
         show(m);
       } else if (m.type === "crashed" && running !== null && m.id === running.id) {

@@ -29,6 +29,7 @@ from typing import Any
 MAX_OUTPUT = 200_000  # characters of printed output kept; megabytes would freeze the page
 MAX_REPR = 2_000  # characters of the last line's repr
 FILENAME = "<playground>"
+STREAM_S = 0.25  # how often printed output is sent to the page while a run goes on
 
 
 def use_renderer(render: Callable[[str, str, str], str]) -> None:
@@ -49,13 +50,20 @@ def use_renderer(render: Callable[[str, str, str], str]) -> None:
 
 
 class _Output:
-    """stdout and stderr of a run: the first ``limit`` characters kept, the rest only counted."""
+    """stdout and stderr of a run: the first ``limit`` characters kept, the rest only counted.
 
-    def __init__(self, limit: int) -> None:
+    ``stream``, if given, is handed what was printed since its last call, a few times a second
+    at most, so a long run shows its progress (and what it printed before Stop).
+    """
+
+    def __init__(self, limit: int, stream: Callable[[str], Any] | None = None) -> None:
         self.limit = limit
         self.parts: list[str] = []
         self.kept = 0
         self.size = 0
+        self.stream = stream
+        self.sent = 0  # parts already streamed
+        self.last = time.perf_counter()
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):
@@ -65,6 +73,11 @@ class _Output:
             self.parts.append(part)
             self.kept += len(part)
         self.size += len(text)
+        if self.stream is not None and time.perf_counter() - self.last > STREAM_S:
+            self.last = time.perf_counter()
+            if self.sent < len(self.parts):
+                self.stream("".join(self.parts[self.sent:]))
+                self.sent = len(self.parts)
         return len(text)
 
     def flush(self) -> None:
@@ -82,20 +95,21 @@ class _Output:
         return text
 
 
-def run(code: str) -> str:
+def run(code: str, stream: Callable[[str], Any] | None = None) -> str:
     """Run ``code`` and return its results as JSON (what the page shows).
 
     Keys: ``output`` (printed text, truncated past ``MAX_OUTPUT``), ``error`` (``None`` or
     ``{"line", "traceback"}``: the exception's one-line message, its traceback to fold), ``repr``
     of the last line's value, and for a graph ``graph``/``explain``/``step``, each either
     ``{"svg"|"text"|"html": ...}`` or ``{"error": one line}``, and ``ms``: how long each part took.
+    ``stream(text)`` receives printed output while the run goes on (see ``_Output``).
     """
-    return json.dumps(_run(code), ensure_ascii=False)
+    return json.dumps(_run(code, stream), ensure_ascii=False)
 
 
-def _run(code: str) -> dict[str, Any]:
+def _run(code: str, stream: Callable[[str], Any] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {"output": "", "error": None, "repr": None, "ms": {}}
-    out = _Output(MAX_OUTPUT)
+    out = _Output(MAX_OUTPUT, stream)
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     value = None
     start = time.perf_counter()

@@ -53,7 +53,9 @@ self.onmessage = async (event) => {
   const start = performance.now();
   let result;
   try {
-    result = JSON.parse(runner.run(event.data.code));
+    const id = event.data.id;
+    const stream = (text) => postMessage({ type: "output", id: id, text: text });
+    result = JSON.parse(runner.run(event.data.code, stream));
   } catch (e) {  // Pyodide itself failed (out of memory, its stack): this worker is done
     postMessage({ type: "crashed", id: event.data.id, message: String(e && e.message || e) });
     return;
