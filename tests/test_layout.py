@@ -32,8 +32,10 @@ ALLOWED = {
     "view": {"engine", "view"},
     "static": {"engine", "static"},
     "learn": {"engine", "learn", "static"},
-    "cli": {"engine", "view", "static", "learn", "cli"},
+    "cli": {"engine", "view", "static", "learn", "cli", "playground"},
     "top": {"engine", "view", "static", "learn", "cli", "top"},
+    # the browser page: runs the package as a learner does (import microgrid), beside cli
+    "playground": {"engine", "view", "static", "learn", "top", "playground"},
 }
 # the languages (i18n.py, the standard library only) sit under every room, the engine's too
 ALLOWED["i18n"] = set()

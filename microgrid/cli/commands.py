@@ -176,7 +176,24 @@ def _parser() -> _Parser:
     p.add_argument("-o", "--output", default=None, metavar="FILE", help="where to write the "
                    "picture (default practice-KIND-SEED.svg)")
     p.set_defaults(run=_practice, prog="microgrid practice")
+
+    p = sub.add_parser("playground", help="build the browser playground: one static folder "
+                       "that runs microgrid with nothing installed",
+                       description="Build the playground, a page that runs microgrid in the "
+                       "browser (Python and Graphviz as WebAssembly), as one static folder; "
+                       "serve it with python3 -m http.server -d DIR. Needs node and npm.")
+    p.add_argument("action", choices=("build",), help="build the static folder")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="the folder to write")
+    p.set_defaults(run=_playground, prog="microgrid playground")
     return parser
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from ..playground import build
+
+    site = build(args.output)
+    print(f"wrote {site}/: serve it with python3 -m http.server -d {site} 8000")
+    return 0
 
 
 # --- microgrid grad / draw -------------------------------------------------------------------

@@ -1,0 +1,203 @@
+"""The playground: microgrid in a browser page that needs nothing installed, from one folder.
+
+``microgrid playground build -o site/`` writes a static folder: the page (``index.html``,
+``playground.js``, ``playground.css`` and ``worker.js``, the files beside this one), CPython
+compiled to WebAssembly (Pyodide) and Graphviz compiled to WebAssembly (``@viz-js/viz``), both
+from the npm registry at the versions pinned in ``package.json``/``package-lock.json`` here,
+and the wheels the page installs into Pyodide: microgrid's own, made from the files of this
+package, and graphviz's, made from the installed copy microgrid draws with. Served by any
+static server (``python3 -m http.server -d site``), the page fetches only from its own folder.
+
+Python runs in a Web Worker (``worker.js``), so a cell that never ends can be stopped by ending
+the worker; the worker runs ``runner.run`` on the code, the real package throughout.
+
+Only the build needs ``node``/``npm``; ``import microgrid`` never touches any of this.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from importlib import metadata, resources
+from pathlib import Path
+
+PAGE = ("playground.js", "playground.css", "worker.js")  # copied as they are
+PYODIDE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+           "pyodide-lock.json")
+VIZ = ("viz.js",)
+NPM_HINT = ("the playground's build needs node and npm: apt install nodejs npm "
+            "(or see https://nodejs.org), then run it again")
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # zip entries' time: the same files give the same wheel
+
+
+class PlaygroundError(RuntimeError):
+    """The build cannot go on (no npm, the registry unreachable): one line that says why."""
+
+
+def build(out: str | os.PathLike[str], cache: str | os.PathLike[str] | None = None) -> Path:
+    """Write the playground's static folder to ``out`` and return its path.
+
+    The npm packages are installed once into ``cache`` (default
+    ``~/.cache/microgrid/playground``, or ``$MICROGRID_PLAYGROUND_CACHE``), in a folder named
+    after the lock file's hash, and reused by later builds.
+    """
+    modules = _node_modules(cache)
+    site = Path(out)
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "pyodide").mkdir(exist_ok=True)
+    (site / "viz").mkdir(exist_ok=True)
+    (site / "wheels").mkdir(exist_ok=True)
+    for name in PYODIDE:
+        shutil.copyfile(modules / "pyodide" / name, site / "pyodide" / name)
+    for name in VIZ:
+        shutil.copyfile(modules / "@viz-js" / "viz" / "dist" / name, site / "viz" / name)
+    for name in PAGE:
+        (site / name).write_text(_asset(name), encoding="utf-8")
+    wheels = [_package_wheel(site / "wheels"), _installed_wheel("graphviz", site / "wheels")]
+    for old in (site / "wheels").glob("*.whl"):
+        if old.name not in wheels:
+            old.unlink()  # an older build's wheel
+    versions = {"pyodide": _npm_version(modules / "pyodide"),
+                "viz": _npm_version(modules / "@viz-js" / "viz"),
+                "microgrid": _version(), "graphviz": metadata.version("graphviz")}
+    config = {"wheels": wheels, "versions": versions}
+    (site / "playground.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
+    page = _asset("index.html")
+    page = page.replace("{{examples}}", _script_json(examples()))
+    page = page.replace("{{versions}}", " · ".join(f"{k} {v}" for k, v in versions.items()))
+    (site / "index.html").write_text(page, encoding="utf-8")
+    return site
+
+
+def examples() -> dict[str, str]:
+    """The course's examples the page offers, by title: the files in ``examples/``."""
+    folder = resources.files(__name__).joinpath("examples")
+    found = {}
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".py"):
+            code = item.read_text(encoding="utf-8")
+            title = code.splitlines()[0].lstrip("# ").split(":")[0].rstrip(".")
+            found[title] = code
+    return found
+
+
+# --- npm -------------------------------------------------------------------------------------
+
+
+def _node_modules(cache: str | os.PathLike[str] | None) -> Path:
+    """``node_modules`` with the pinned packages: ``npm ci`` once per lock file."""
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise PlaygroundError(NPM_HINT)
+    lock = _asset("package-lock.json")
+    root = Path(cache or os.environ.get("MICROGRID_PLAYGROUND_CACHE")
+                or Path.home() / ".cache" / "microgrid" / "playground")
+    folder = root / hashlib.sha256(lock.encode()).hexdigest()[:16]
+    done = folder / "node_modules" / ".microgrid-complete"
+    if done.exists():
+        return folder / "node_modules"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "package.json").write_text(_asset("package.json"), encoding="utf-8")
+    (folder / "package-lock.json").write_text(lock, encoding="utf-8")
+    try:
+        proc = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund",
+                               "--loglevel=error"], cwd=folder, capture_output=True, text=True,
+                              timeout=600, check=False)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise PlaygroundError(f"npm ci failed in {folder}: {e}") from None
+    if proc.returncode != 0:
+        lines = [x for x in (proc.stderr + proc.stdout).splitlines() if x.strip()]
+        why = lines[-1].strip() if lines else f"exit code {proc.returncode}"
+        raise PlaygroundError(f"npm ci failed in {folder} (is the npm registry reachable?): "
+                              f"{why}")
+    done.write_text("npm ci finished\n", encoding="utf-8")
+    return folder / "node_modules"
+
+
+def _npm_version(package: Path) -> str:
+    return str(json.loads((package / "package.json").read_text(encoding="utf-8"))["version"])
+
+
+# --- wheels ----------------------------------------------------------------------------------
+
+
+def _package_wheel(folder: Path) -> str:
+    """microgrid's wheel, made from the files of this package (sources and package data)."""
+    package = Path(__file__).resolve().parent.parent
+    files = {}
+    for path in sorted(package.rglob("*")):
+        rel = path.relative_to(package.parent).as_posix()
+        if path.is_file() and "__pycache__" not in rel and not rel.endswith((".pyc", ".pyo")):
+            files[rel] = path.read_bytes()
+    version = _version()
+    meta = (f"Metadata-Version: 2.1\nName: microgrid\nVersion: {version}\n"
+            "Requires-Dist: graphviz>=0.20\n")
+    return _write_wheel(folder, "microgrid", version, files, meta)
+
+
+def _installed_wheel(name: str, folder: Path) -> str:
+    """A wheel of an installed pure-Python distribution, from its installed files."""
+    dist = metadata.distribution(name)
+    files = {}
+    for f in dist.files or []:
+        rel = f.as_posix()
+        if ".dist-info/" in rel or "__pycache__" in rel or rel.startswith(".."):
+            continue
+        files[rel] = Path(str(dist.locate_file(f))).read_bytes()
+    if not any(rel.endswith(".py") for rel in files):
+        raise PlaygroundError(f"the installed {name} does not list its files, so the page "
+                              f"cannot be given a copy: python -m pip install {name}")
+    meta = dist.read_text("METADATA") or f"Metadata-Version: 2.1\nName: {name}\n"
+    return _write_wheel(folder, name, dist.version, files, meta)
+
+
+def _write_wheel(folder: Path, name: str, version: str, files: dict[str, bytes],
+                 meta: str) -> str:
+    """A py3-none-any wheel (PEP 427) of ``files``, with its METADATA, WHEEL and RECORD."""
+    info = f"{name}-{version}.dist-info"
+    files = dict(files)
+    files[f"{info}/METADATA"] = meta.encode("utf-8")
+    files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: microgrid playground\n"
+                              b"Root-Is-Purelib: true\nTag: py3-none-any\n")
+    record = io.StringIO()
+    writer = csv.writer(record, lineterminator="\n")
+    for rel, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        writer.writerow([rel, f"sha256={digest}", len(data)])
+    writer.writerow([f"{info}/RECORD", "", ""])
+    files[f"{info}/RECORD"] = record.getvalue().encode("utf-8")
+    wheel = f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(folder / wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for rel, data in files.items():
+            entry = zipfile.ZipInfo(rel, _EPOCH)
+            entry.external_attr = 0o644 << 16
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(entry, data)
+    return wheel
+
+
+def _version() -> str:
+    import microgrid
+
+    return str(microgrid.__version__)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _asset(name: str) -> str:
+    return resources.files(__name__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element whatever the strings hold."""
+    text = json.dumps(value, ensure_ascii=False)
+    return re.sub(r"[<>&]", lambda m: f"\\u{ord(m.group()):04x}", text)

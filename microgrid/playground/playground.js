@@ -1,0 +1,280 @@
+/* The playground page: an editor, Run/Stop/link, and the results of the last line.
+ *
+ * Python runs in worker.js; this script only sends the code and shows what comes back: the SVG
+ * Graphviz drew, explain's text, the step-through page (the same page step_through() saves, in
+ * a frame) and the printed output. Stop ends the worker and starts a fresh one.
+ */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var examples = JSON.parse($("examples").textContent);
+  var code = $("code"), run = $("run"), stop = $("stop"), status = $("status");
+  var worker = null, ready = false, running = null, runs = 0, pendingRun = false;
+  var opened = performance.now();
+  // what the tests and the curious read: when Python was ready, and each run's times
+  window.microgridPlayground = { readyMs: null, phases: null, runs: [] };
+
+  // --- examples and the shared link --------------------------------------------------------
+  var select = $("example");
+  Object.keys(examples).forEach(function (title) {
+    var option = document.createElement("option");
+    option.value = title;
+    option.textContent = title;
+    select.appendChild(option);
+  });
+  select.addEventListener("change", function () {
+    code.value = examples[select.value];
+    runCode();
+  });
+
+  function encode(text) {
+    var bytes = new TextEncoder().encode(text), s = "";
+    for (var i = 0; i < bytes.length; i++) { s += String.fromCharCode(bytes[i]); }
+    return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function decode(text) {
+    var s = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    var bytes = new Uint8Array(s.length);
+    for (var i = 0; i < s.length; i++) { bytes[i] = s.charCodeAt(i); }
+    return new TextDecoder().decode(bytes);
+  }
+  function fromLink() {
+    var m = /^#code=([A-Za-z0-9_-]*)$/.exec(location.hash);
+    if (!m) { return null; }
+    try { return decode(m[1]); } catch (e) { return null; }
+  }
+  $("link").addEventListener("click", function () {
+    history.replaceState(null, "", "#code=" + encode(code.value));
+    var done = function () { setStatus("link in the address bar (and copied): opening it runs this code"); };
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(location.href).then(done, function () {
+        setStatus("link in the address bar: opening it runs this code");
+      });
+    } else { done(); }
+  });
+
+  var linked = fromLink();
+  if (linked !== null) {
+    code.value = linked;
+    select.selectedIndex = -1;
+    pendingRun = true;
+  } else {
+    code.value = examples[select.value];
+    pendingRun = true;  // the first example runs as soon as Python is ready
+  }
+
+  // --- the editor ---------------------------------------------------------------------------
+  code.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      runCode();
+    } else if (e.key === "Tab" && !e.shiftKey && !e.ctrlKey && !e.altKey) {
+      e.preventDefault();
+      var s = code.selectionStart;
+      code.setRangeText("    ", s, code.selectionEnd, "end");
+    }
+  });
+  run.addEventListener("click", runCode);
+  stop.addEventListener("click", function () {
+    if (running === null) { return; }
+    var seconds = ((performance.now() - running.start) / 1000).toFixed(1);
+    var printed = running.streamed ? $("output").textContent : "";
+    running = null;
+    startWorker();
+    clearResults("no results: the run was stopped");
+    if (printed) {
+      $("output").textContent = printed;
+      document.querySelector('.tabs [data-tab="output"]').classList.remove("empty");
+      selectTab("output");
+    }
+    showError({ line: "stopped after " + seconds + " s: the run was ended and Python restarted",
+                traceback: "" });
+  });
+
+  // --- tabs ---------------------------------------------------------------------------------
+  var tabs = document.querySelectorAll(".tabs button");
+  function selectTab(name) {
+    for (var i = 0; i < tabs.length; i++) {
+      var on = tabs[i].getAttribute("data-tab") === name;
+      tabs[i].setAttribute("aria-selected", on ? "true" : "false");
+      document.querySelector('[data-pane="' + tabs[i].getAttribute("data-tab") + '"]').hidden = !on;
+    }
+    document.body.setAttribute("data-tab", name);
+  }
+  for (var i = 0; i < tabs.length; i++) {
+    tabs[i].addEventListener("click", function () { selectTab(this.getAttribute("data-tab")); });
+  }
+
+  // --- the worker ---------------------------------------------------------------------------
+  function setState(state) {
+    document.body.setAttribute("data-state", state);
+    run.disabled = state !== "ready";
+    stop.disabled = state !== "running";
+  }
+  function setStatus(text) { status.textContent = text; }
+
+  function startWorker() {
+    if (worker) { worker.terminate(); }
+    ready = false;
+    setState("loading");
+    setStatus("starting Python…");
+    var started = performance.now();
+    worker = new Worker("worker.js", { type: "module" });
+    worker.onmessage = function (e) {
+      var m = e.data;
+      if (m.type === "ready") {
+        ready = true;
+        if (window.microgridPlayground.readyMs === null) {
+          window.microgridPlayground.readyMs = performance.now() - opened;
+          window.microgridPlayground.phases = m.phases;
+        }
+        setState("ready");
+        setStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s");
+        if (pendingRun) { pendingRun = false; runCode(); }
+      } else if (m.type === "failed") {
+        setState("failed");
+        setStatus("Python could not start");
+        showError({ line: "the playground could not start Python: " + m.message, traceback: "" });
+      } else if (m.type === "output" && running !== null && m.id === running.id) {
+        var output = $("output");  // what a long run has printed so far
+        if (!running.streamed) { output.textContent = ""; running.streamed = true; }
+        output.appendChild(document.createTextNode(m.text));
+        if (document.body.getAttribute("data-tab") !== "output") { selectTab("output"); }
+      } else if (m.type === "result" && running !== null && m.id === running.id) {
+        show(m);
+      } else if (m.type === "crashed" && running !== null && m.id === running.id) {
+        running = null;
+        startWorker();
+        clearResults("no results: Python failed");
+        showError({ line: "Python itself failed (" + m.message + "); it was restarted: " +
+                    "try a smaller graph", traceback: "" });
+      }
+    };
+    worker.onerror = function (e) {
+      setState("failed");
+      setStatus("Python could not start");
+      showError({ line: "the playground's worker failed: " + (e.message || "unknown error"),
+                  traceback: "" });
+    };
+  }
+
+  function runCode() {
+    if (!ready) { pendingRun = true; return; }
+    if (running !== null) { return; }
+    runs += 1;
+    running = { id: runs, start: performance.now() };
+    setState("running");
+    setStatus("running…");
+    worker.postMessage({ id: runs, code: code.value });
+  }
+
+  // --- results ------------------------------------------------------------------------------
+  function refused(pane, line) {
+    pane.textContent = "";
+    var p = document.createElement("p");
+    p.className = "refused";
+    p.textContent = line;
+    pane.appendChild(p);
+  }
+  function placeholder(pane, text) {
+    pane.textContent = "";
+    var p = document.createElement("p");
+    p.className = "placeholder";
+    p.textContent = text;
+    pane.appendChild(p);
+  }
+  function clearResults(why) {
+    ["graph", "explain", "step", "output"].forEach(function (id) { placeholder($(id), why); });
+    $("value").hidden = true;
+    for (var i = 0; i < tabs.length; i++) { tabs[i].classList.add("empty"); }
+  }
+  function showError(error) {
+    var box = $("error");
+    box.textContent = "";
+    if (!error) { box.hidden = true; return; }
+    var details = document.createElement("details");
+    var summary = document.createElement("summary");
+    summary.textContent = error.line;
+    details.appendChild(summary);
+    if (error.traceback) {
+      var pre = document.createElement("pre");
+      pre.textContent = error.traceback;
+      details.appendChild(pre);
+    }
+    box.appendChild(details);
+    box.hidden = false;
+  }
+
+  // half as big again as draw's picture, as the step-through shows it, for a room's screen;
+  // CSS keeps it within the pane
+  function enlarge(svg) {
+    if (!svg) { return; }
+    ["width", "height"].forEach(function (name) {
+      var m = /^([\d.]+)pt$/.exec(svg.getAttribute(name) || "");
+      if (m) { svg.setAttribute(name, (parseFloat(m[1]) * 1.5) + "pt"); }
+    });
+  }
+
+  function show(m) {
+    var received = performance.now();
+    var took = received - running.start;
+    running = null;
+    setState("ready");
+    showError(m.error);
+    var value = $("value");
+    value.hidden = m.repr === null;
+    value.textContent = m.repr === null ? "" : "→ " + m.repr;
+
+    var graph = $("graph"), explain = $("explain"), step = $("step");
+    var none = m.error ? "no graph: the code raised an error"
+      : "the last line is not a Value: end the code with one (e.g. J) to see its graph";
+    if (m.graph && m.graph.svg) {
+      graph.innerHTML = m.graph.svg;
+      enlarge(graph.querySelector("svg"));
+    }
+    else if (m.graph) { refused(graph, m.graph.error); }
+    else { placeholder(graph, none); }
+    if (m.explain && m.explain.text !== undefined) { explain.textContent = m.explain.text; }
+    else if (m.explain) { refused(explain, m.explain.error); }
+    else { placeholder(explain, none); }
+    step.textContent = "";
+    if (m.step && m.step.html) {
+      var frame = document.createElement("iframe");
+      frame.setAttribute("sandbox", "allow-scripts");
+      frame.setAttribute("title", "step through the forward and backward pass");
+      frame.srcdoc = m.step.html;
+      step.appendChild(frame);
+    } else if (m.step) { refused(step, m.step.error); }
+    else { placeholder(step, none); }
+    var output = $("output");
+    output.textContent = m.output;
+    if (!m.output) { placeholder(output, "(nothing printed)"); }
+
+    var filled = { graph: !!(m.graph && m.graph.svg), explain: !!(m.explain && m.explain.text),
+                   step: !!(m.step && m.step.html), output: !!m.output };
+    for (var i = 0; i < tabs.length; i++) {
+      tabs[i].classList.toggle("empty", !filled[tabs[i].getAttribute("data-tab")]);
+    }
+    var current = document.body.getAttribute("data-tab") || "graph";
+    if (!filled[current]) {
+      selectTab(["graph", "output", "explain", "step"].filter(function (k) { return filled[k]; })[0]
+                || (m.graph ? "graph" : "output"));
+    }
+    var shown = performance.now() - received;
+    var times = { total: took + shown, python: m.ms.run, draw: m.ms.graph || 0,
+                  explain: m.ms.explain || 0, step: m.ms.step || 0, worker: m.ms.worker,
+                  show: shown };
+    window.microgridPlayground.runs.push(times);
+    setStatus((m.error ? "raised an error" : "done") + " in " + Math.round(times.total) +
+              " ms (Python " + Math.round(times.python) + " ms, drawing " +
+              Math.round(times.draw + times.step) + " ms)");
+    document.body.setAttribute("data-runs", String(window.microgridPlayground.runs.length));
+  }
+
+  window.addEventListener("hashchange", function () {
+    var text = fromLink();
+    if (text !== null && text !== code.value) { code.value = text; runCode(); }
+  });
+  selectTab("graph");
+  startWorker();
+})();
