@@ -39,8 +39,10 @@ EXPECTED = {
 # what a notebook needs beyond the dev extra: in CI a missing one fails, elsewhere it skips
 NEEDS = {"09_graduating.ipynb": ("torch", "jax")}
 # the notebooks with a Chinese edition, notebooks/zh/<the same name>
-CHINESE = ("01_computation_graph.ipynb", "04_gradient_descent_variants.ipynb",
-           "05_activation_functions.ipynb", "07_static_vs_dynamic.ipynb", "09_graduating.ipynb")
+CHINESE = ("01_computation_graph.ipynb", "02_logistic_regression_one_sample.ipynb",
+           "04_gradient_descent_variants.ipynb", "05_activation_functions.ipynb",
+           "07_static_vs_dynamic.ipynb", "08_backprop_step_by_step.ipynb",
+           "09_graduating.ipynb", "10_practice.ipynb")
 EDITIONS = [*EXPECTED, *(f"zh/{name}" for name in CHINESE)]  # paths under notebooks/
 SET_CHINESE = 'mg.set_language("zh")'
 MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$", re.S)  # $$display$$ and $inline$ formulas
