@@ -141,6 +141,11 @@ def test_english_stays_the_default_and_lang_wins_over_the_setting():
     assert 'aria-label="下一步"' in chinese.html()  # a page keeps the language it was made in
     data = json.loads(chinese.widget().split('class="mg-step-data">')[1].split("</script>")[0])
     assert data["strings"]["step {k} / {n}"] == "第 {k} 步 / 共 {n} 步"
+    assert repr(chinese).startswith("<逐步演示：") and repr(again).startswith("<step-through")
+    with pytest.raises(ValueError, match=r"^step_through\(\) 需要一个计算图，但 a 是叶子节点"):
+        mg.step_through(_leaves(J)[0], lang="zh")
+    with pytest.raises(ValueError, match="^step_through\\(\\) needs a graph, but a is a leaf"):
+        mg.step_through(_leaves(J)[0])
 
 
 @pytest.mark.parametrize("graph", ["J", "logistic"])
@@ -237,6 +242,8 @@ def test_compare_grads_in_chinese_names_the_slip():
     assert "✗ b: 你的 dJ/db = -6 符号反了：dJ/db = dJ/du · ∂u/∂b" in text
     assert report.slips == {"b": "sign"}  # the kinds are keys, not words
     assert "<th>节点</th>" in report._repr_html_()
+    with pytest.raises(ValueError, match="yours 是空的"):
+        mg.compare_grads(J, {}, lang="zh")
     set_language("zh")
     english = mg.compare_grads(J, {"b": 2}, lang="en")
     set_language(None)

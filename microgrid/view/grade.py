@@ -81,15 +81,15 @@ def _compare_grads(root: Value, yours: Mapping[Any, Any], tol: float) -> GradRep
     if type(root) is not Value:
         raise TypeError(f"compare_grads() takes a Value, not {type(root).__name__}")
     if root._op is None:
-        raise ValueError("compare_grads(): the root is a leaf (a Value no op made, or one made "
-                         "under no_grad()), so it has no gradients to compare; pass the output "
-                         "of an expression")
+        raise ValueError(_("compare_grads(): the root is a leaf (a Value no op made, or one "
+                           "made under no_grad()), so it has no gradients to compare; pass the "
+                           "output of an expression"))
     if not isinstance(yours, Mapping):
         raise TypeError("compare_grads(): yours must map labels (or Values) to numbers, e.g. "
                         f"{{'a': 3, 'b': 6}}, not {type(yours).__name__}")
     if not yours:
-        raise ValueError("compare_grads(): yours is empty; give your gradients as "
-                         "{'a': 3, 'b': 6}")
+        raise ValueError(_("compare_grads(): yours is empty; give your gradients as "
+                           "{example}", example="{'a': 3, 'b': 6}"))
     if not is_number(tol) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
     tol = _float(tol)
@@ -102,8 +102,9 @@ def _compare_grads(root: Value, yours: Mapping[Any, Any], tol: float) -> GradRep
     for key, node in zip(yours, nodes):
         value = yours[key]
         if not is_number(value) or isinstance(value, bool):
-            raise TypeError(f"compare_grads(): your gradient for {names[node]} is "
-                            f"{type(value).__name__} ({value!r:.40}), not a number")
+            raise TypeError(_("compare_grads(): your gradient for {node} is {kind} ({value}), "
+                              "not a number", node=names[node], kind=type(value).__name__,
+                              value=f"{value!r:.40}"))
         mine.append(_float(value))
     engine = grad(root, nodes)
     rows = [Row(names[v], y, e, _close(y, e, tol)) for v, y, e in zip(nodes, mine, engine)]

@@ -69,8 +69,10 @@ class StepThrough:
     def __repr__(self) -> str:
         forward = sum(f["phase"] == "forward" for f in self.frames)
         backward = sum(f["phase"] == "backward" for f in self.frames)
-        return (f"<step-through of {len(self.names)} Values: {forward} forward and "
-                f"{backward} backward steps; .save('backprop.html') writes the page>")
+        with language(self.lang):
+            return _("<step-through of {count} Values: {forward} forward and {backward} backward "
+                     "steps; .save('backprop.html') writes the page>", count=len(self.names),
+                     forward=forward, backward=backward)
 
     def _data(self) -> str:
         """The frames as JSON that is safe inside a <script> element whatever the labels hold."""
@@ -115,8 +117,8 @@ class StepThrough:
 
             save_gif(self, path)
         else:
-            raise ValueError(f"cannot tell the format of {os.fspath(path)!r}: "
-                             "use a file name ending in .html or .gif")
+            raise ValueError(_("cannot tell the format of {path}: use a file name ending in "
+                               ".html or .gif", path=repr(os.fspath(path))))
 
 
 def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False,
@@ -147,8 +149,9 @@ def _step_through(root: Value, max_nodes: int, quiz: bool) -> StepThrough:
     if type(quiz) is not bool:
         raise TypeError(f"quiz must be True or False, not {quiz!r}")
     if root._op is None:
-        raise ValueError(f"step_through() needs a graph, but {root.label or 'the root'} is a leaf "
-                         "(a Value made from a number): step through a result such as 3 * (a + b)")
+        raise ValueError(_("step_through() needs a graph, but {name} is a leaf (a Value made "
+                           "from a number): step through a result such as 3 * (a + b)",
+                           name=root.label or _("the root")))
     _check_size(root, max_nodes)
     order = topological_order(root)
     names = node_names(order)
@@ -415,9 +418,10 @@ def _check_size(root: Value, max_nodes: int) -> None:
             if type(x) is Value and x not in seen:
                 seen.add(x)
                 if len(seen) > max_nodes:
-                    raise ValueError(f"the graph has more than max_nodes={max_nodes:,} Values, "
-                                     "too many to step through; step through one sample's graph "
-                                     "(e.g. the loss of a single example), or raise max_nodes")
+                    raise ValueError(_("the graph has more than max_nodes={limit} Values, too "
+                                       "many to step through; step through one sample's graph "
+                                       "(e.g. the loss of a single example), or raise max_nodes",
+                                       limit=f"{max_nodes:,}"))
                 stack.append(x)
 
 
