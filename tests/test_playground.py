@@ -458,3 +458,27 @@ def test_nothing_is_fetched_from_anywhere_but_the_site(server, tmp_path):
     assert any(u.endswith("/pyodide/pyodide.asm.wasm") for u in page)  # the worker's seen
     assert any(u.endswith("-py3-none-any.whl") for u in page)
     assert sorted(u for u in page if not u.startswith(server)) == []
+
+
+def test_the_language_comes_from_the_address_and_the_switch_changes_it(browser, server):
+    from selenium.webdriver.support.select import Select
+
+    def page() -> dict:
+        return browser.execute_script("""
+            const tab = (t) => document.querySelector('.tabs [data-tab="' + t + '"]').textContent;
+            const frame = document.querySelector("#step iframe");
+            return {lang: document.documentElement.lang, run: document.getElementById("run")
+                    .textContent, step: tab("step"), chosen: document.getElementById("lang")
+                    .value, html: frame ? frame.srcdoc : "", url: location.href};""")
+
+    _open(browser, server + "?lang=zh")
+    shown = page()
+    assert shown["lang"] == "zh-CN" and shown["run"] == "▶ 运行" and shown["step"] == "逐步演示"
+    assert shown["chosen"] == "zh" and 'aria-label="下一步"' in shown["html"]
+    assert _step_to_end(browser) > 0  # the Chinese page steps to the engine's end
+    runs = _runs(browser)
+    Select(browser.find_element("id", "lang")).select_by_value("en")  # the switch re-runs
+    _after(browser, runs)
+    shown = page()
+    assert shown["lang"] == "en" and shown["run"] == "▶ Run" and shown["step"] == "Step through"
+    assert 'aria-label="next"' in shown["html"] and shown["url"].endswith("?lang=en")

@@ -32,6 +32,7 @@ from typing import Any
 from ..engine import ops
 from ..engine.ops import OPS
 from ..engine.value import Value
+from ..i18n import N_, _
 
 FUNCTIONS = ("exp", "log", "sigmoid", "tanh", "relu")  # each the name of a one-input op in OPS
 MAX_LENGTH = 2_000_000  # characters: a generated sum of 100,000 terms fits, read from stdin
@@ -56,26 +57,27 @@ _SYMBOL = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
            ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&", ast.Invert: "~",
            ast.Not: "not"}
 _REFUSED = {
-    ast.Attribute: "attribute access ('.')",
-    ast.Subscript: "indexing ('[...]')",
-    ast.Lambda: "lambda",
-    ast.ListComp: "a comprehension",
-    ast.SetComp: "a comprehension",
-    ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "'and'/'or'",
-    ast.IfExp: "'if ... else'",
-    ast.NamedExpr: "assignment (':=')",
-    ast.JoinedStr: "a string",
-    ast.Tuple: "a tuple (',')",
-    ast.List: "a list",
-    ast.Set: "a set",
-    ast.Dict: "a dict",
-    ast.Starred: "'*' unpacking",
-    ast.Await: "'await'",
+    ast.Attribute: N_("attribute access ('.')"),
+    ast.Subscript: N_("indexing ('[...]')"),
+    ast.Lambda: N_("lambda"),
+    ast.ListComp: N_("a comprehension"),
+    ast.SetComp: N_("a comprehension"),
+    ast.DictComp: N_("a comprehension"),
+    ast.GeneratorExp: N_("a comprehension"),
+    ast.Compare: N_("a comparison"),
+    ast.BoolOp: N_("'and'/'or'"),
+    ast.IfExp: N_("'if ... else'"),
+    ast.NamedExpr: N_("assignment (':=')"),
+    ast.JoinedStr: N_("a string"),
+    ast.Tuple: N_("a tuple (',')"),
+    ast.List: N_("a list"),
+    ast.Set: N_("a set"),
+    ast.Dict: N_("a dict"),
+    ast.Starred: N_("'*' unpacking"),
+    ast.Await: N_("'await'"),
 }
-_HINT = "allowed are numbers, names, + - * / **, and exp log sigmoid tanh relu of one argument"
+_HINT = N_("allowed are numbers, names, + - * / **, and exp log sigmoid tanh relu of one "
+           "argument")
 
 
 class ExpressionError(ValueError):
@@ -107,8 +109,8 @@ class Expression:
         else a float. Every use of a name is the same node, so its gradients add up."""
         missing = [n for n in self.names if n not in values]
         if missing:
-            raise ExpressionError(f"no value for {', '.join(missing)}: give it as "
-                                  f"{missing[0]}=NUMBER")
+            raise ExpressionError(_("no value for {names}: give it as {name}=NUMBER",
+                                    names=", ".join(missing), name=missing[0]))
         results: list[Number] = []
         stack: list[tuple[ast.expr, bool]] = [(self._body, False)]
         while stack:  # post-order: a node is computed once its inputs are on `results`
@@ -155,11 +157,11 @@ def parse(source: str) -> Expression:
     if not isinstance(source, str):
         raise TypeError(f"an expression is a str, not {type(source).__name__}")
     if len(source) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is {len(source):,} characters long; "
-                              f"the limit is {MAX_LENGTH:,}")
+        raise ExpressionError(_("the expression is {length} characters long; the limit is "
+                                "{limit}", length=f"{len(source):,}", limit=f"{MAX_LENGTH:,}"))
     text, where = _course_notation(source)
     if not text.strip():
-        raise ExpressionError("the expression is empty")
+        raise ExpressionError(_("the expression is empty"))
     depth = deepest = 0
     for ch in text:  # checked before parsing: the parser itself recurses on parentheses
         if ch == "(":
@@ -168,8 +170,8 @@ def parse(source: str) -> Expression:
         elif ch == ")":
             depth -= 1
     if deepest > MAX_DEPTH:
-        raise ExpressionError(f"parentheses are nested {deepest:,} deep; the limit is "
-                              f"{MAX_DEPTH}")
+        raise ExpressionError(_("parentheses are nested {depth} deep; the limit is {limit}",
+                                depth=f"{deepest:,}", limit=MAX_DEPTH))
     lead = len(text) - len(text.lstrip())
     stripped = text.strip()
     column = _Columns(stripped, lead, where)
@@ -190,20 +192,22 @@ def parse(source: str) -> Expression:
         raise
     except SyntaxError as e:
         if "digits" in e.msg and "limit" in e.msg:  # Python's cap on int literal length
-            raise ExpressionError("a number in the expression has too many digits; write "
-                                  "it with an exponent, e.g. 1e5000") from None
+            raise ExpressionError(_("a number in the expression has too many digits; write "
+                                    "it with an exponent, e.g. 1e5000")) from None
         _refuse_implicit_products(stripped, column)
         if e.offset is None:
             at = ""
         elif e.offset < 1:  # Python's "at the end of the text"
-            at = f" (column {column(stripped.count(chr(10)) + 1, len(stripped))})"
+            at = _at(column(stripped.count(chr(10)) + 1, len(stripped)))
         else:
-            at = f" (column {column(e.lineno or 1, e.offset - 1)})"
-        raise ExpressionError(f"syntax error: {_one_line(e.msg)}{at}") from None
+            at = _at(column(e.lineno or 1, e.offset - 1))
+        raise ExpressionError(_("syntax error: {message}{at}", message=_one_line(e.msg),
+                                at=at)) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError("the expression is nested too deeply to parse") from None
+        raise ExpressionError(_("the expression is nested too deeply to parse")) from None
     except ValueError as e:  # e.g. a NUL character
-        raise ExpressionError(f"cannot parse the expression: {_one_line(str(e))}") from None
+        raise ExpressionError(_("cannot parse the expression: {message}",
+                                message=_one_line(str(e)))) from None
     try:
         names = _check(body, column)
     except _NotAFunction:  # 3(a+b), a(b+c), (a+b)(c+d): a product without its *
@@ -257,14 +261,14 @@ def _parse_flat(text: str, column: _Columns) -> ast.expr:
         else:
             last = "operand"
     if comma >= 0:
-        raise ExpressionError(f"a tuple (',') is not allowed (column "
-                              f"{column(*_position(text, comma))}); {_HINT}")
+        raise ExpressionError(_("a tuple (',') is not allowed{at}; {hint}",
+                                at=_at(column(*_position(text, comma))), hint=_(_HINT)))
     tree = ast.parse("".join(chars), mode="eval").body
     if not ops:
         return tree
     elts = tree.elts if isinstance(tree, ast.Tuple) else [tree]
     if len(elts) != len(ops) + 1 or any(isinstance(e, ast.Starred) for e in elts):
-        raise ExpressionError("syntax error: an operator without an operand")
+        raise ExpressionError(_("syntax error: an operator without an operand"))
     total: ast.expr | None = None
     pending, product = "+", elts[0]
     for op, e in zip(ops, elts[1:]):
@@ -310,7 +314,7 @@ class _Columns:
 
     def of(self, node: ast.AST) -> str:
         """" (column N)" of a node (only for a message: it costs a search)."""
-        return f" (column {self(getattr(node, 'lineno', 1), getattr(node, 'col_offset', 0), True)})"
+        return _at(self(getattr(node, "lineno", 1), getattr(node, "col_offset", 0), True))
 
 
 # The course's signs, read as Python's
@@ -371,8 +375,8 @@ def _refuse_implicit_products(text: str, column: _Columns) -> None:
     typed = "".join(pieces)
     if len(typed) > 200:  # a message stays one short line
         typed = typed[:197] + "..."
-    raise ExpressionError(f"a product needs its * (column {column(line, offset)}): did you "
-                          f"mean {typed}?")
+    raise ExpressionError(_("a product needs its *{at}: did you mean {typed}?",
+                            at=_at(column(line, offset)), typed=typed))
 
 
 class _NotAFunction(ExpressionError):
@@ -391,46 +395,60 @@ def _check(body: ast.expr, column: _Columns | None = None) -> tuple[str, ...]:
     while stack:
         node, depth = stack.pop()
         if depth > MAX_TREE_DEPTH:
-            raise ExpressionError(f"the expression nests operators more than {MAX_TREE_DEPTH} "
-                                  "deep")
+            raise ExpressionError(_("the expression nests operators more than {limit} deep",
+                                    limit=MAX_TREE_DEPTH))
         if isinstance(node, ast.Constant):
             value = node.value
             if type(value) not in (int, float):
-                raise ExpressionError(f"{_constant(value)} is not allowed{at()}; {_HINT}")
+                raise ExpressionError(_("{what} is not allowed{at}; {hint}",
+                                        what=_constant(value), at=at(), hint=_(_HINT)))
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
-                raise ExpressionError(f"{node.id} is a function: call it as {node.id}(x)")
+                raise ExpressionError(_("{name} is a function: call it as {name}(x)",
+                                        name=node.id))
             names[node.id] = None
         elif isinstance(node, ast.BinOp):
             if type(node.op) not in _BINARY:
-                raise ExpressionError(f"operator {_SYMBOL.get(type(node.op), '?')} is not "
-                                      f"supported{at()}; {_HINT}")
+                raise ExpressionError(_("operator {op} is not supported{at}; {hint}",
+                                        op=_SYMBOL.get(type(node.op), "?"), at=at(),
+                                        hint=_(_HINT)))
             stack.append((node.right, depth + 1))
             # a chain a+b+c+... nests to the left: its left side is computed in the same loop
             flat = type(node.op) is not ast.Pow
             stack.append((node.left, depth if flat else depth + 1))
         elif isinstance(node, ast.UnaryOp):
             if not isinstance(node.op, (ast.USub, ast.UAdd)):
-                raise ExpressionError(f"operator {_SYMBOL.get(type(node.op), '?')} is not "
-                                      f"supported{at()}; {_HINT}")
+                raise ExpressionError(_("operator {op} is not supported{at}; {hint}",
+                                        op=_SYMBOL.get(type(node.op), "?"), at=at(),
+                                        hint=_(_HINT)))
             stack.append((node.operand, depth + 1))
         elif isinstance(node, ast.Call):
             func = node.func
             if not isinstance(func, ast.Name):
-                raise _NotAFunction(f"only {', '.join(FUNCTIONS)} can be called{at()}")
+                raise _NotAFunction(_("only {functions} can be called{at}",
+                                      functions=", ".join(FUNCTIONS), at=at()))
             if func.id not in FUNCTIONS:
-                raise _NotAFunction(f"unknown function {func.id!r}{at()}; the functions are "
-                                    f"{', '.join(FUNCTIONS)}")
+                raise _NotAFunction(_("unknown function {name}{at}; the functions are "
+                                      "{functions}", name=repr(func.id), at=at(),
+                                      functions=", ".join(FUNCTIONS)))
             if node.keywords:
-                raise ExpressionError(f"{func.id}() takes no keyword arguments{at()}")
+                raise ExpressionError(_("{name}() takes no keyword arguments{at}",
+                                        name=func.id, at=at()))
             if len(node.args) != 1:
-                raise ExpressionError(f"{func.id}() takes exactly one argument, "
-                                      f"got {len(node.args)}{at()}")
+                raise ExpressionError(_("{name}() takes exactly one argument, got {count}{at}",
+                                        name=func.id, count=len(node.args), at=at()))
             stack.append((node.args[0], depth + 1))
         else:
-            what = _REFUSED.get(type(node), type(node).__name__)
-            raise ExpressionError(f"{what} is not allowed{at()}; {_HINT}")
+            refused = _REFUSED.get(type(node))
+            what = _(refused) if refused else type(node).__name__
+            raise ExpressionError(_("{what} is not allowed{at}; {hint}", what=what, at=at(),
+                                    hint=_(_HINT)))
     return tuple(names)
+
+
+def _at(column: int) -> str:
+    """" (column 7)": where in the typed text a message points, in the current language."""
+    return _(" (column {column})", column=column)
 
 
 def _to_float(x: Any) -> float:
@@ -444,8 +462,9 @@ def check_value(name: str, text: str, value: float) -> None:
     """Refuse a value typed as ``name=text`` whose number is beyond the float range: ``1e400``
     or a 400-digit integer would silently be inf (``inf`` typed as such is taken)."""
     if math.isinf(value) and "inf" not in text.lower():
-        raise ExpressionError(f"{name}={_short(text)} is too large for a float (the largest is "
-                              f"about 1.8e308); give {name}=inf for infinity")
+        raise ExpressionError(_("{name}={text} is too large for a float (the largest is about "
+                                "1.8e308); give {name}=inf for infinity", name=name,
+                                text=_short(text)))
 
 
 def _short(text: str) -> str:
@@ -454,9 +473,9 @@ def _short(text: str) -> str:
 
 def _constant(value: Any) -> str:
     if isinstance(value, (str, bytes)):
-        return "a string"
+        return _("a string")
     if isinstance(value, complex):
-        return "a complex number"
+        return _("a complex number")
     return repr(value)
 
 

@@ -73,8 +73,18 @@ def build(out: str | os.PathLike[str], cache: str | os.PathLike[str] | None = No
     page = _asset("index.html")
     page = page.replace("{{examples}}", _script_json(examples()))
     page = page.replace("{{versions}}", " · ".join(f"{k} {v}" for k, v in versions.items()))
+    page = page.replace("{{strings}}", _script_json(strings()))
     (site / "index.html").write_text(page, encoding="utf-8")
     return site
+
+
+def strings() -> dict[str, dict[str, str]]:
+    """The page's words in every language microgrid speaks: {language: {English: translation}}
+    for each ``_("...")`` of ``playground.js``, so the page switches language offline."""
+    from ..i18n import languages, page_strings
+
+    script = _asset("playground.js")
+    return {lang: page_strings(script, lang) for lang in languages()}
 
 
 def examples() -> dict[str, str]:

@@ -8,6 +8,65 @@
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
   var examples = JSON.parse($("examples").textContent);
+
+  // --- the language: ?lang=zh in the address, else the browser's, else English --------------
+  var catalogs = JSON.parse($("strings").textContent);  // {language: {English: translation}}
+  var NAMES = { en: "English", zh: "中文" };
+  function pick(code) {
+    code = String(code || "").toLowerCase().split(/[-_]/)[0];
+    return Object.prototype.hasOwnProperty.call(catalogs, code) ? code : null;
+  }
+  var lang = pick(new URLSearchParams(location.search).get("lang")) ||
+    (navigator.languages || [navigator.language]).map(pick).filter(Boolean)[0] || "en";
+  // a sentence in the page's language, its {name} placeholders filled after the look-up
+  function _(message, fields) {
+    var text = (catalogs[lang] || {})[message] || message;
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return fields && name in fields ? String(fields[name]) : m;
+    });
+  }
+  function label() {
+    document.documentElement.lang = lang === "zh" ? "zh-CN" : lang;
+    document.title = _("microgrid playground");
+    document.querySelector("h1").textContent = _("microgrid playground");
+    $("example-label").textContent = _("example");
+    $("example").setAttribute("aria-label", _("example"));
+    $("run").textContent = "\u25B6 " + _("Run");
+    $("run").title = _("run the code (Ctrl+Enter)");
+    $("stop").textContent = "\u25A0 " + _("Stop");
+    $("stop").title = _("stop the running code");
+    $("link").textContent = _("link");
+    $("link").title = _("put the code in the address bar, to share as a link");
+    $("lang").setAttribute("aria-label", _("language"));
+    $("lang").title = _("language");
+    $("code").setAttribute("aria-label", _("Python code"));
+    $("hint").textContent = _("Ctrl+Enter runs. The last line's value is drawn, explained and stepped through when it is a Value. Everything runs in this page: Python (Pyodide) and Graphviz as WebAssembly, microgrid as it is installed anywhere.");
+    var words = { graph: _("Graph"), explain: _("Explain"), step: _("Step through"),
+                  output: _("Output") };
+    var buttons = document.querySelectorAll(".tabs button");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].textContent = words[buttons[i].getAttribute("data-tab")];
+    }
+  }
+  var chooser = $("lang");
+  Object.keys(catalogs).forEach(function (code) {
+    var option = document.createElement("option");
+    option.value = code;
+    option.textContent = NAMES[code] || code;
+    chooser.appendChild(option);
+  });
+  chooser.value = lang;
+  chooser.addEventListener("change", function () {
+    lang = chooser.value;
+    var url = new URL(location.href);
+    url.searchParams.set("lang", lang);  // a shared link keeps the language
+    history.replaceState(null, "", url.href);
+    document.body.setAttribute("data-lang", lang);
+    label();
+    if (ready && running === null) { runCode(); } else { pendingRun = true; }
+  });
+  document.body.setAttribute("data-lang", lang);
+  label();
   var code = $("code"), run = $("run"), stop = $("stop"), status = $("status");
   var worker = null, ready = false, running = null, runs = 0, pendingRun = false;
   var opened = performance.now();
@@ -45,10 +104,12 @@
   }
   $("link").addEventListener("click", function () {
     history.replaceState(null, "", "#code=" + encode(code.value));
-    var done = function () { setStatus("link in the address bar (and copied): opening it runs this code"); };
+    var done = function () {
+      setStatus(_("link in the address bar (and copied): opening it runs this code"));
+    };
     if (navigator.clipboard) {
       navigator.clipboard.writeText(location.href).then(done, function () {
-        setStatus("link in the address bar: opening it runs this code");
+        setStatus(_("link in the address bar: opening it runs this code"));
       });
     } else { done(); }
   });
@@ -81,14 +142,14 @@
     var printed = running.streamed ? $("output").textContent : "";
     running = null;
     startWorker();
-    clearResults("no results: the run was stopped");
+    clearResults(_("no results: the run was stopped"));
     if (printed) {
       $("output").textContent = printed;
       document.querySelector('.tabs [data-tab="output"]').classList.remove("empty");
       selectTab("output");
     }
-    showError({ line: "stopped after " + seconds + " s: the run was ended and Python restarted",
-                traceback: "" });
+    showError({ line: _("stopped after {seconds} s: the run was ended and Python restarted",
+                        { seconds: seconds }), traceback: "" });
   });
 
   // --- tabs ---------------------------------------------------------------------------------
@@ -117,7 +178,7 @@
     if (worker) { worker.terminate(); }
     ready = false;
     setState("loading");
-    setStatus("starting Python…");
+    setStatus(_("starting Python…"));
     var started = performance.now();
     worker = new Worker("worker.js", { type: "module" });
     worker.onmessage = function (e) {
@@ -129,12 +190,14 @@
           window.microgridPlayground.phases = m.phases;
         }
         setState("ready");
-        setStatus("Python ready in " + ((performance.now() - started) / 1000).toFixed(1) + " s");
+        setStatus(_("Python ready in {seconds} s",
+                    { seconds: ((performance.now() - started) / 1000).toFixed(1) }));
         if (pendingRun) { pendingRun = false; runCode(); }
       } else if (m.type === "failed") {
         setState("failed");
-        setStatus("Python could not start");
-        showError({ line: "the playground could not start Python: " + m.message, traceback: "" });
+        setStatus(_("Python could not start"));
+        showError({ line: _("the playground could not start Python: {message}",
+                            { message: m.message }), traceback: "" });
       } else if (m.type === "output" && running !== null && m.id === running.id) {
         var output = $("output");  // what a long run has printed so far
         if (!running.streamed) { output.textContent = ""; running.streamed = true; }
@@ -145,16 +208,16 @@
       } else if (m.type === "crashed" && running !== null && m.id === running.id) {
         running = null;
         startWorker();
-        clearResults("no results: Python failed");
-        showError({ line: "Python itself failed (" + m.message + "); it was restarted: " +
-                    "try a smaller graph", traceback: "" });
+        clearResults(_("no results: Python failed"));
+        showError({ line: _("Python itself failed ({message}); it was restarted: try a smaller graph",
+                            { message: m.message }), traceback: "" });
       }
     };
     worker.onerror = function (e) {
       setState("failed");
-      setStatus("Python could not start");
-      showError({ line: "the playground's worker failed: " + (e.message || "unknown error"),
-                  traceback: "" });
+      setStatus(_("Python could not start"));
+      showError({ line: _("the playground's worker failed: {message}",
+                          { message: e.message || _("unknown error") }), traceback: "" });
     };
   }
 
@@ -164,8 +227,8 @@
     runs += 1;
     running = { id: runs, start: performance.now() };
     setState("running");
-    setStatus("running…");
-    worker.postMessage({ id: runs, code: code.value });
+    setStatus(_("running…"));
+    worker.postMessage({ id: runs, code: code.value, lang: lang });
   }
 
   // --- results ------------------------------------------------------------------------------
@@ -226,8 +289,8 @@
     value.textContent = m.repr === null ? "" : "→ " + m.repr;
 
     var graph = $("graph"), explain = $("explain"), step = $("step");
-    var none = m.error ? "no graph: the code raised an error"
-      : "the last line is not a Value: end the code with one (e.g. J) to see its graph";
+    var none = m.error ? _("no graph: the code raised an error")
+      : _("the last line is not a Value: end the code with one (e.g. J) to see its graph");
     if (m.graph && m.graph.svg) {
       graph.innerHTML = m.graph.svg;
       enlarge(graph.querySelector("svg"));
@@ -241,14 +304,14 @@
     if (m.step && m.step.html) {
       var frame = document.createElement("iframe");
       frame.setAttribute("sandbox", "allow-scripts");
-      frame.setAttribute("title", "step through the forward and backward pass");
+      frame.setAttribute("title", _("step through the forward and backward pass"));
       frame.srcdoc = m.step.html;
       step.appendChild(frame);
     } else if (m.step) { refused(step, m.step.error); }
     else { placeholder(step, none); }
     var output = $("output");
     output.textContent = m.output;
-    if (!m.output) { placeholder(output, "(nothing printed)"); }
+    if (!m.output) { placeholder(output, _("(nothing printed)")); }
 
     var filled = { graph: !!(m.graph && m.graph.svg), explain: !!(m.explain && m.explain.text),
                    step: !!(m.step && m.step.html), output: !!m.output };
@@ -265,9 +328,10 @@
                   explain: m.ms.explain || 0, step: m.ms.step || 0, worker: m.ms.worker,
                   show: shown };
     window.microgridPlayground.runs.push(times);
-    setStatus((m.error ? "raised an error" : "done") + " in " + Math.round(times.total) +
-              " ms (Python " + Math.round(times.python) + " ms, drawing " +
-              Math.round(times.draw + times.step) + " ms)");
+    var spent = { total: Math.round(times.total), python: Math.round(times.python),
+                  drawing: Math.round(times.draw + times.step) };
+    setStatus(m.error ? _("raised an error in {total} ms (Python {python} ms, drawing {drawing} ms)", spent)
+      : _("done in {total} ms (Python {python} ms, drawing {drawing} ms)", spent));
     document.body.setAttribute("data-runs", String(window.microgridPlayground.runs.length));
   }
 

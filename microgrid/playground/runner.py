@@ -26,6 +26,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from microgrid.i18n import gettext as _
+
 MAX_OUTPUT = 200_000  # characters of printed output kept; megabytes would freeze the page
 MAX_REPR = 2_000  # characters of the last line's repr
 FILENAME = "<playground>"
@@ -90,21 +92,26 @@ class _Output:
         text = "".join(self.parts)
         if self.size > self.kept:
             more = self.size - self.kept
-            text += (f"\n… output truncated: {more:,} more characters not shown (the playground "
-                     f"keeps the first {self.limit:,})")
+            text += "\n… " + _("output truncated: {more} more characters not shown (the "
+                                "playground keeps the first {limit})", more=f"{more:,}",
+                                limit=f"{self.limit:,}")
         return text
 
 
-def run(code: str, stream: Callable[[str], Any] | None = None) -> str:
+def run(code: str, stream: Callable[[str], Any] | None = None, lang: str | None = None) -> str:
     """Run ``code`` and return its results as JSON (what the page shows).
 
     Keys: ``output`` (printed text, truncated past ``MAX_OUTPUT``), ``error`` (``None`` or
     ``{"line", "traceback"}``: the exception's one-line message, its traceback to fold), ``repr``
     of the last line's value, and for a graph ``graph``/``explain``/``step``, each either
     ``{"svg"|"text"|"html": ...}`` or ``{"error": one line}``, and ``ms``: how long each part took.
-    ``stream(text)`` receives printed output while the run goes on (see ``_Output``).
+    ``stream(text)`` receives printed output while the run goes on (see ``_Output``). ``lang``
+    ("zh", "en": the page's choice) is the language the code and the views speak.
     """
-    return json.dumps(_run(code, stream), ensure_ascii=False)
+    from microgrid.i18n import language
+
+    with language(lang):
+        return json.dumps(_run(code, stream), ensure_ascii=False)
 
 
 def _run(code: str, stream: Callable[[str], Any] | None = None) -> dict[str, Any]:

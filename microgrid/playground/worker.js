@@ -55,7 +55,7 @@ self.onmessage = async (event) => {
   try {
     const id = event.data.id;
     const stream = (text) => postMessage({ type: "output", id: id, text: text });
-    result = JSON.parse(runner.run(event.data.code, stream));
+    result = JSON.parse(runner.run(event.data.code, stream, event.data.lang || null));
   } catch (e) {  // Pyodide itself failed (out of memory, its stack): this worker is done
     postMessage({ type: "crashed", id: event.data.id, message: String(e && e.message || e) });
     return;

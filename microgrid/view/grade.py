@@ -35,6 +35,7 @@ from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
 from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
+from ..i18n import _, get_language, language
 from .explain import (
     _atom,
     _d,
@@ -56,7 +57,8 @@ SIGN, FACTOR, TERM, VALUE, SWAPPED, ROUNDING, OTHER = (
     "sign", "factor", "missing term", "value", "swapped", "rounding", "other")
 
 
-def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> GradReport:
+def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL,
+                  lang: str | None = None) -> GradReport:
     """Your d root/d node for each key of ``yours`` against the engine's.
 
     Keys are labels (``"b"``), the course's names for gradients (``"db"`` or ``"dJ/db"``), the
@@ -68,20 +70,26 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
     nan; an int too large for a float is read as ±inf. The report prints as a table, shows as an
     HTML table in Jupyter, ``.ok`` is True when every row matches, ``.first_wrong`` names the
     first wrong node in backward order (None when all match) and ``.slips`` the kind of each
-    slip found.
+    slip found. ``lang`` ("zh", "en") is the language of the table and the diagnoses (else
+    the current one, ``mg.set_language``).
     """
+    with language(lang):
+        return _compare_grads(root, yours, tol)
+
+
+def _compare_grads(root: Value, yours: Mapping[Any, Any], tol: float) -> GradReport:
     if type(root) is not Value:
         raise TypeError(f"compare_grads() takes a Value, not {type(root).__name__}")
     if root._op is None:
-        raise ValueError("compare_grads(): the root is a leaf (a Value no op made, or one made "
-                         "under no_grad()), so it has no gradients to compare; pass the output "
-                         "of an expression")
+        raise ValueError(_("compare_grads(): the root is a leaf (a Value no op made, or one "
+                           "made under no_grad()), so it has no gradients to compare; pass the "
+                           "output of an expression"))
     if not isinstance(yours, Mapping):
         raise TypeError("compare_grads(): yours must map labels (or Values) to numbers, e.g. "
                         f"{{'a': 3, 'b': 6}}, not {type(yours).__name__}")
     if not yours:
-        raise ValueError("compare_grads(): yours is empty; give your gradients as "
-                         "{'a': 3, 'b': 6}")
+        raise ValueError(_("compare_grads(): yours is empty; give your gradients as "
+                           "{example}", example="{'a': 3, 'b': 6}"))
     if not is_number(tol) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
     tol = _float(tol)
@@ -94,8 +102,9 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
     for key, node in zip(yours, nodes):
         value = yours[key]
         if not is_number(value) or isinstance(value, bool):
-            raise TypeError(f"compare_grads(): your gradient for {names[node]} is "
-                            f"{type(value).__name__} ({value!r:.40}), not a number")
+            raise TypeError(_("compare_grads(): your gradient for {node} is {kind} ({value}), "
+                              "not a number", node=names[node], kind=type(value).__name__,
+                              value=f"{value!r:.40}"))
         mine.append(_float(value))
     engine = grad(root, nodes)
     rows = [Row(names[v], y, e, _close(y, e, tol)) for v, y, e in zip(nodes, mine, engine)]
@@ -141,26 +150,34 @@ class GradReport:
         self.first_wrong: str | None = None
         self.ok = all(r.ok for r in rows)
         self.wrong = [r.name for r in rows if not r.ok]
+        self.lang = get_language()  # the report prints in the language it was made in
 
     def __bool__(self) -> bool:
         return self.ok
 
     def notes(self) -> list[tuple[str, str]]:
         """The lines under the table: (the name it is about, the text), in backward order."""
+        with language(self.lang):
+            return self._notes()
+
+    def _notes(self) -> list[tuple[str, str]]:
         out = []
         for name, line in self.why.items():
             out.append((name, f"✗ {name}: {line}"))
             after = [n for n, cause in self.follows.items() if cause == name]
             if after:
                 them = ", ".join(after)
-                verb = "follows" if len(after) == 1 else "follow"
-                out.append((name, f"  {them} {verb} from your d{_atom(self.root)}/"
-                                  f"d{_atom(name)}: worked on from it, "
-                                  f"{'it is' if len(after) == 1 else 'they are'} right."))
+                d = f"d{_atom(self.root)}/d{_atom(name)}"
+                out.append((name, "  " + (
+                    _("{node} follows from your {d}: worked on from it, it is right.",
+                      node=them, d=d) if len(after) == 1 else
+                    _("{nodes} follow from your {d}: worked on from it, they are right.",
+                      nodes=them, d=d))))
         return out
 
     def __str__(self) -> str:
-        table = [("node", "yours", "microgrid", "ok")]
+        with language(self.lang):
+            table = [(_("node"), _("yours"), "microgrid", _("ok"))]
         table += [(r.name, _num(r.yours), _num(r.microgrid), "✓" if r.ok else "✗")
                   for r in self.rows]
         widths = [max(_width(t[i]) for t in table) for i in range(4)]
@@ -169,21 +186,23 @@ class GradReport:
         notes = self.notes()
         if notes:
             lines.append("")
-            lines += [text for _, text in notes]
+            lines += [text for _name, text in notes]
         return "\n".join(lines)
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         e = html.escape
-        head = "".join(f"<th>{h}</th>" for h in ("node", "yours", "microgrid", "ok"))
+        with language(self.lang):
+            heads = (_("node"), _("yours"), "microgrid", _("ok"))
+        head = "".join(f"<th>{e(h)}</th>" for h in heads)
         body = []
         for r in self.rows:
             mark = ('<span style="color:#1a7f37">✓</span>' if r.ok
                     else '<span style="color:#cf222e">✗</span>')
             body.append(f"<tr><td>{e(r.name)}</td><td>{e(_num(r.yours))}</td>"
                         f"<td>{e(_num(r.microgrid))}</td><td>{mark}</td></tr>")
-        notes = "".join(f"<p><code>{e(text)}</code></p>" for _, text in self.notes())
+        notes = "".join(f"<p><code>{e(text)}</code></p>" for _name, text in self.notes())
         return (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
                 + notes)
 
@@ -237,8 +256,9 @@ def _diagnose(report: GradReport, root: Value, order: list[Value], names: dict[V
         r = names[root]
         report.first_wrong = r
         report.slips[r] = OTHER
-        report.why = {r: f"your d{_atom(r)}/d{_atom(r)} = {num(given[root])}, but the gradient "
-                         f"of {r} with respect to itself is 1", **report.why}
+        report.why = {r: _("your {d} = {yours}, but the gradient of {root} with respect to "
+                           "itself is 1", d=f"d{_atom(r)}/d{_atom(r)}", yours=num(given[root]),
+                           root=r), **report.why}
 
 
 def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float],
@@ -249,55 +269,64 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
     r, n = names[root], names[v]
     d = _d(r, n)
     line = worked_line(v, ts, known, names, root, None if ts else constants.consumers(root))
-    mine = f"your {d} = {_num(y)}"
+    mine = {"d": d, "yours": _num(y), "line": line}  # every sentence starts from "your dJ/dx"
 
     def near(a: float, b: float) -> bool:
         return math.isfinite(a) and math.isfinite(b) and _close(a, b, max(tol, 1e-9))
 
     if not (math.isfinite(y) and math.isfinite(e)):
-        return OTHER, f"{mine}, but {line}"  # an inf or nan: no slip to name
+        return OTHER, _("your {d} = {yours}, but {line}", **mine)  # inf or nan: no slip
     ups = [known[s.consumer] for s in ts]
     parts = [u * s.local for s, u in zip(ts, ups)]
     for s, u, c in zip(ts, ups, parts):  # − ÷ ^ read the other way round
         flipped = _swapped_local(s)
         if flipped is not None and flipped != s.local and near(y, e - c + u * flipped):
             op = _symbol(s.consumer)
-            return SWAPPED, (f"{mine} takes the operands of {op} the wrong way round: "
-                             f"{names[s.consumer]} = {_formula(s.consumer, names)}, so "
-                             f"{_partial(names[s.consumer], n)} = {_rule_value(s, names)}: "
-                             f"{line}")
+            return SWAPPED, _("your {d} = {yours} takes the operands of {op} the wrong way "
+                              "round: {consumer} = {formula}, so {partial} = {rule}: {line}",
+                              op=op, consumer=names[s.consumer],
+                              formula=_formula(s.consumer, names),
+                              partial=_partial(names[s.consumer], n),
+                              rule=_rule_value(s, names), **mine)
     if e != 0 and near(y, -e):
-        return SIGN, f"{mine} has the wrong sign: {line}"
+        return SIGN, _("your {d} = {yours} has the wrong sign: {line}", **mine)
     if len(ts) > 1:
-        uses = ", ".join(names[s.consumer] for s in ts[:4]) + (
-            f" and {len(ts) - 4} more" if len(ts) > 4 else "")
-        head = f"{n} is used {len(ts)} times (by {uses}), so {d} is the sum of {len(ts)} terms"
+        uses = ", ".join(names[s.consumer] for s in ts[:4])
+        if len(ts) > 4:
+            uses = _("{uses} and {more} more", uses=uses, more=len(ts) - 4)
+        head = _("{node} is used {count} times (by {uses}), so {d} is the sum of {count} terms",
+                 node=n, count=len(ts), uses=uses, d=d)
         by_part: dict[float, Step] = {}
         for s, c in zip(ts, parts):
             by_part.setdefault(_key(c), s)
         left_out = by_part.get(_key(e - y))
         if left_out is not None:
             c = left_out.local * known[left_out.consumer]
-            return TERM, (f"{mine} leaves out the term through {names[left_out.consumer]} "
-                          f"({num(c)}); {head}: {line}")
+            return TERM, _("your {d} = {yours} leaves out the term through {consumer} "
+                           "({term}); {why}: {line}", consumer=names[left_out.consumer],
+                           term=num(c), why=head, **mine)
         only = by_part.get(_key(y))
         if only is not None:
-            return TERM, f"{mine} is only the term through {names[only.consumer]}; {head}: {line}"
+            return TERM, _("your {d} = {yours} is only the term through {consumer}; {why}: "
+                           "{line}", consumer=names[only.consumer], why=head, **mine)
     if e != 0 and y != e and _rounded(y, e, exact=True):
-        return ROUNDING, _rounding(mine, d, e, tol, line)
+        return ROUNDING, _rounding(mine, e, tol)
     if near(y, v.data) and v.data != e:
-        return VALUE, f"{mine} is the value of {n}, not its gradient: {line}"
+        return VALUE, _("your {d} = {yours} is the value of {node}, not its gradient: {line}",
+                        node=n, **mine)
     for s, u, c in zip(ts, ups, parts):
         consumer = s.consumer
         cn = names[consumer]
         if consumer.data != u and near(y, e - c + consumer.data * s.local):
-            return VALUE, (f"{mine} uses the value of {cn} ({num(consumer.data)}) where "
-                           f"{_d(r, cn)} = {num(u)} belongs: {line}")
+            return VALUE, _("your {d} = {yours} uses the value of {consumer} ({value}) where "
+                            "{up} = {upstream} belongs: {line}", consumer=cn,
+                            value=num(consumer.data), up=_d(r, cn), upstream=num(u), **mine)
         for other, who in ((consumer, cn), (v, n)):
             if abs(other.data) != 1 and other.data != s.local and near(y, e - c + u * other.data):
-                return VALUE, (f"{mine} uses the value of {who} ({num(other.data)}) where the "
-                               f"local derivative {_partial(cn, n)} = {_rule_value(s, names)} "
-                               f"belongs: {line}")
+                return VALUE, _("your {d} = {yours} uses the value of {node} ({value}) where "
+                                "the local derivative {partial} = {rule} belongs: {line}",
+                                node=who, value=num(other.data), partial=_partial(cn, n),
+                                rule=_rule_value(s, names), **mine)
     if e != 0 and y != 0:
         ratio = y / e
         # this node's own factors (each local derivative, each gradient from above), found by
@@ -314,22 +343,28 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
                 cn = names[s.consumer]
                 what = (f"{_partial(cn, n)} = {_rule_value(s, names)}" if up is None
                         else f"{_d(r, cn)} = {num(up)}")
-                return FACTOR, (f"{mine} is missing the factor {what}: {line}" if missing
-                                else f"{mine} has an extra factor {what}: {line}")
+                return FACTOR, (
+                    _("your {d} = {yours} is missing the factor {factor}: {line}", factor=what,
+                      **mine) if missing else
+                    _("your {d} = {yours} has an extra factor {factor}: {line}", factor=what,
+                      **mine))
         what = constants.find(1 / ratio)
         if what:
-            return FACTOR, f"{mine} is missing a factor {what}: {line}"
+            return FACTOR, _("your {d} = {yours} is missing a factor {factor}: {line}",
+                             factor=what, **mine)
         what = constants.find(ratio)
         if what:
-            return FACTOR, f"{mine} has an extra factor {what}: {line}"
+            return FACTOR, _("your {d} = {yours} has an extra factor {factor}: {line}",
+                             factor=what, **mine)
     if e != 0 and y != e and _rounded(y, e):
-        return ROUNDING, _rounding(mine, d, e, tol, line)
-    return OTHER, (f"{mine}, but {line}" if ts else line)  # explain's line where none flows
+        return ROUNDING, _rounding(mine, e, tol)
+    return OTHER, (_("your {d} = {yours}, but {line}", **mine) if ts else line)
 
 
-def _rounding(mine: str, d: str, e: float, tol: float, line: str) -> str:
-    return (f"{mine} is close to {d} = {_num(e)} but outside the tolerance "
-            f"(±{tol:g} · max(1, |{d}|)); keep more digits: {line}")
+def _rounding(mine: dict[str, str], e: float, tol: float) -> str:
+    return _("your {d} = {yours} is close to {d} = {right} but outside the tolerance "
+             "(±{tol} · max(1, |{d}|)); keep more digits: {line}", right=_num(e),
+             tol=f"{tol:g}", **mine)
 
 
 def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict[Value, str],
@@ -380,21 +415,25 @@ def step_slips(step: Step, names: dict[Value, str], root: Value,
 
     flipped = _swapped_local(step)
     if flipped is not None:
-        add(u * flipped, SWAPPED, f"the operands of {_symbol(step.consumer)} "
-                                  f"are the other way round: {cn} = "
-                                  f"{_formula(step.consumer, names)}, so {rule}")
-    add(-c, SIGN, f"the sign is flipped: {up} · {part} = {_factor(u)} · {_factor(local)}")
-    add(local, FACTOR, f"the factor {up} = {num(u)} is missing: multiply the local "
-                       f"derivative by the gradient from above")
-    add(u, FACTOR, f"the factor {rule} is missing")
+        add(u * flipped, SWAPPED, _("the operands of {op} are the other way round: "
+                                    "{consumer} = {formula}, so {rule}",
+                                    op=_symbol(step.consumer), consumer=cn,
+                                    formula=_formula(step.consumer, names), rule=rule))
+    add(-c, SIGN, _("the sign is flipped: {up} · {partial} = {upstream} · {local}", up=up,
+                    partial=part, upstream=_factor(u), local=_factor(local)))
+    add(local, FACTOR, _("the factor {up} = {upstream} is missing: multiply the local "
+                         "derivative by the gradient from above", up=up, upstream=num(u)))
+    add(u, FACTOR, _("the factor {rule} is missing", rule=rule))
     add(step.consumer.data * local, VALUE,
-        f"that uses the value of {cn} ({num(step.consumer.data)}) where {up} = {num(u)} belongs")
+        _("that uses the value of {consumer} ({value}) where {up} = {upstream} belongs",
+          consumer=cn, value=num(step.consumer.data), up=up, upstream=num(u)))
     add(u * step.consumer.data, VALUE,
-        f"that uses the value of {cn} ({num(step.consumer.data)}) where the local derivative "
-        f"{rule} belongs")
+        _("that uses the value of {consumer} ({value}) where the local derivative {rule} "
+          "belongs", consumer=cn, value=num(step.consumer.data), rule=rule))
     if running:
-        found.append((c, TERM, f"{n} already holds {num(step.before)} from its other uses: "
-                               f"add this term, {num(step.before)} + {num(c)}"))
+        found.append((c, TERM, _("{node} already holds {before} from its other uses: add this "
+                                 "term, {before} + {term}", node=n, before=num(step.before),
+                                 term=num(c))))
     return found
 
 
@@ -438,7 +477,8 @@ class _Constants:
         if where is None:
             return ""
         if type(where) is Value:  # a number operand
-            return f"{num(f)} (from {self.names[where]} = {_formula(where, self.names)})"
+            return _("{number} (from {node} = {formula})", number=num(f),
+                     node=self.names[where], formula=_formula(where, self.names))
         return f"{_partial(self.names[where.consumer], self.names[where.node])} = " \
                f"{_rule_value(where, self.names)}"
 

@@ -31,6 +31,7 @@ from typing import Any
 from ..engine.autograd import grad, topological_order
 from ..engine.steps import backward_steps
 from ..engine.value import Value
+from ..i18n import _, get_language, language
 from .explain import Explanation, _d, _partial, _symbols, explain, named_rule, num
 from .grade import TOL, GradReport, _formula, compare_grads
 from .names import node_names
@@ -43,13 +44,20 @@ INNER = "uvwpqrs"
 PROBABILITIES = (0.2, 0.25, 0.4, 0.6, 0.75, 0.8)  # values of a = σ(z) that give friendly a − y
 
 
-def exercise(kind: str, *, seed: int | None = None, depth: int = 3) -> Exercise:
+def exercise(kind: str, *, seed: int | None = None, depth: int = 3,
+             lang: str | None = None) -> Exercise:
     """A fresh exercise of ``kind`` ("chain", "logistic", "network" or "vectorized").
 
     ``seed`` (an int) makes it reproducible: the same seed gives the same exercise everywhere;
     without one a seed is drawn and kept in ``.seed``. ``depth`` (1 to 6) is the number of ops
-    from a leaf to J in a "chain"; the other kinds have a fixed shape.
+    from a leaf to J in a "chain"; the other kinds have a fixed shape. ``lang`` ("zh", "en") is
+    the language of its question, hints and reports (else the current one).
     """
+    with language(lang):
+        return _exercise(kind, seed, depth)
+
+
+def _exercise(kind: str, seed: int | None, depth: int) -> Exercise:
     if kind not in KINDS:
         raise ValueError(f"exercise(): kind must be one of {', '.join(map(repr, KINDS))}, "
                          f"not {kind!r}")
@@ -63,7 +71,7 @@ def exercise(kind: str, *, seed: int | None = None, depth: int = 3) -> Exercise:
     shape = depth if kind == "chain" else 3  # only a chain has a depth to vary
     rng = random.Random(f"{kind}:{shape}:{seed}")  # a str seed is hashed the same everywhere
     build = _BUILDERS[kind]
-    for _ in range(MAX_TRIES):
+    for _try in range(MAX_TRIES):
         root, asked, question = build(rng, depth)
         if _friendly(root, asked, kind == "chain"):
             return Exercise(kind, seed, depth, root, asked, question)
@@ -88,6 +96,7 @@ class Exercise:
         self.tol = TOL
         self.last: GradReport | None = None
         self._hint_at: tuple[str | None, int] = (None, 0)
+        self.lang = get_language()  # its hints and reports speak the language it was made in
 
     def __repr__(self) -> str:
         return (f"<exercise {self.kind!r} seed={self.seed}"
@@ -97,7 +106,7 @@ class Exercise:
     def check(self, answers: Mapping[Any, Any]) -> GradReport:
         """Your gradients graded (``compare_grads``): the table, the first wrong node and what
         went wrong there. Keys as for ``compare_grads``: ``"z"``, ``"dz"``, ``"dL/dz"``."""
-        self.last = compare_grads(self.root, answers, self.tol)
+        self.last = compare_grads(self.root, answers, self.tol, lang=self.lang)
         return self.last
 
     def answers(self) -> dict[str, float]:
@@ -108,6 +117,10 @@ class Exercise:
         """A hint about the node to work on: ``node`` (a name), else the first wrong one of
         your last ``check`` (or the first asked one not yet checked right). Asked again for the
         same node it says more: 1. which node, 2. which rule, 3. the worked line."""
+        with language(self.lang):
+            return self._hint_of(node)
+
+    def _hint_of(self, node: str | None) -> str:
         if node is not None:
             by_name = {n: v for v, n in self.names.items()}
             if node not in by_name:
@@ -117,7 +130,7 @@ class Exercise:
         else:
             target = self._target()
         if target is None:
-            return _Text("All your answers are right: nothing to hint at.")
+            return _Text(_("All your answers are right: nothing to hint at."))
         name = self.names[target]
         last, level = self._hint_at
         level = level + 1 if last == name else 1
@@ -139,24 +152,35 @@ class Exercise:
         steps = [s for s in backward_steps(self.root) if s.node is node]
         uses = sorted({id(s.consumer): self.names[s.consumer] for s in steps}.values())
         if level == 1:
-            where = "the first of your answers that is wrong" if (
-                self.last is not None and self.last.first_wrong == n) else "next"
-            via = f": {n} is an input of {', '.join(uses)}" if uses else ""
-            return f"Hint 1: look at {_d(r, n)}, {where}{via}."
+            first = self.last is not None and self.last.first_wrong == n
+            d = _d(r, n)
+            if uses and first:
+                return _("Hint 1: look at {d}, the first of your answers that is wrong: {node} "
+                         "is an input of {uses}.", d=d, node=n, uses=", ".join(uses))
+            if uses:
+                return _("Hint 1: look at {d} next: {node} is an input of {uses}.", d=d, node=n,
+                         uses=", ".join(uses))
+            if first:
+                return _("Hint 1: look at {d}, the first of your answers that is wrong.", d=d)
+            return _("Hint 1: look at {d} next.", d=d)
         if level == 2:
             if not steps:
-                return f"Hint 2: no gradient flows back to {n}: {_d(r, n)} = 0."
+                return _("Hint 2: no gradient flows back to {node}: {d} = 0.", node=n,
+                         d=_d(r, n))
             rules = "; ".join(f"{_partial(self.names[s.consumer], n)} = {named_rule(s, self.names)}"
                               for s in steps)
-            more = (f" {n} is used {len(steps)} times, so add one term per use."
-                    if len(steps) > 1 else "")
-            return (f"Hint 2: the chain rule, {_d(r, n)} = {_symbols(steps, r, self.names)}, "
-                    f"with {rules}.{more}")
-        return "Hint 3: " + explain(self.root, nodes=[node]).backward[0]
+            chain = _("Hint 2: the chain rule, {d} = {terms}, with {rules}.", d=_d(r, n),
+                      terms=_symbols(steps, r, self.names), rules=rules)
+            if len(steps) > 1:
+                chain += _(" {node} is used {count} times, so add one term per use.", node=n,
+                           count=len(steps))
+            return chain
+        return _("Hint 3: {line}", line=explain(self.root, nodes=[node]).backward[0])
 
     def solution(self) -> Explanation:
         """The worked derivation of every gradient (``explain`` of the exercise)."""
-        return explain(self.root)
+        with language(self.lang):
+            return explain(self.root)
 
     def tree(self) -> str:
         """The graph as an indented tree, without gradients (for a terminal)."""
@@ -229,7 +253,8 @@ def _chain(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
     lines = ", ".join(f"{names[v]} = {_formula(v, names)}" for v in order if v._op is not None)
     given = ", ".join(f"{v.label} = {num(v.data)}" for v in leaves)
     wanted = ", ".join(f"dJ/d{names[v]}" for v in asked)
-    return node, asked, f"{lines}, at {given}. Find {wanted}."
+    return node, asked, _("{formulas}, at {given}. Find {wanted}.", formulas=lines, given=given,
+                          wanted=wanted)
 
 
 def _combine(x: Value, y: Value, op: str, flip: bool) -> Value:
@@ -253,9 +278,9 @@ def _logistic(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
     b = Value(_logit(p) - (w1.data * x1.data + w2.data * x2.data), label="b")
     z, a, L = _neuron([(w1, x1), (w2, x2)], b, y, "")
     asked = [a, z, w1, w2, b]
-    return L, asked, ("One sample of logistic regression: z = w1·x1 + w2·x2 + b, a = σ(z), "
-                      f"L = −(y·log a + (1−y)·log(1−a)), at {_given(L)}. Find dL/da, dL/dz, "
-                      "dL/dw1, dL/dw2 and dL/db.")
+    return L, asked, _("One sample of logistic regression: z = w1·x1 + w2·x2 + b, a = σ(z), "
+                       "L = −(y·log a + (1−y)·log(1−a)), at {given}. Find dL/da, dL/dz, "
+                       "dL/dw1, dL/dw2 and dL/db.", given=_given(L))
 
 
 def _network(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
@@ -282,17 +307,17 @@ def _network(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
     c = Value(_logit(p) - (v1.data * h1.data + v2.data * h2.data), label="c")
     z, a, L = _neuron([(v1, h1), (v2, h2)], c, y, "")
     asked = [a, z, v1, v2, c, hidden[0][0], hidden[1][0], *params]
-    return L, asked, ("A 2-2-1 network on one sample: zj = wj1·x1 + wj2·x2 + bj, "
-                      f"hj = ReLU(zj), z = v1·h1 + v2·h2 + c, a = σ(z), L(a, y), at {_given(L)}. "
-                      + _find("L", asked))
+    return L, asked, _("A 2-2-1 network on one sample: zj = wj1·x1 + wj2·x2 + bj, "
+                       "hj = ReLU(zj), z = v1·h1 + v2·h2 + c, a = σ(z), L(a, y), at {given}. "
+                       "{find}", given=_given(L), find=_find("L", asked))
 
 
 def _vectorized(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
     """Logistic regression on two samples: J = (L_1 + L_2)/2, the weights shared."""
-    xs = [(_pick(rng, [-2, -1, 1, 2, 3]), _pick(rng, [-1, 1, 2, 0.5])) for _ in (1, 2)]
+    xs = [(_pick(rng, [-2, -1, 1, 2, 3]), _pick(rng, [-1, 1, 2, 0.5])) for _sample in (1, 2)]
     while xs[0][0] == xs[1][0]:
         xs[1] = (_pick(rng, [-2, -1, 1, 2, 3]), xs[1][1])
-    ps = [rng.choice(PROBABILITIES) for _ in (1, 2)]
+    ps = [rng.choice(PROBABILITIES) for _sample in (1, 2)]
     w2v = _pick(rng, [-1, -0.5, 0.5, 1])
     # w1 and b put each z at the logit of its probability (two equations, two unknowns)
     w1v = (_logit(ps[0]) - _logit(ps[1]) - w2v * (xs[0][1] - xs[1][1])) / (xs[0][0] - xs[1][0])
@@ -307,10 +332,10 @@ def _vectorized(rng: random.Random, depth: int) -> tuple[Value, list[Value], str
         zs += [a, z]
     J = _named(losses[0] + losses[1], "L_1+L_2") / 2
     J.label = "J"
-    return J, [*zs, w1, w2, b], (
+    return J, [*zs, w1, w2, b], _(
         "Logistic regression on two samples (_1 and _2 mark the sample): z_i = w1·x1_i + "
-        f"w2·x2_i + b, a_i = σ(z_i), L_i = L(a_i, y_i), J = (L_1 + L_2)/2, at {_given(J)}. "
-        "Find dJ/da_1, dJ/dz_1, dJ/da_2, dJ/dz_2, dJ/dw1, dJ/dw2 and dJ/db.")
+        "w2·x2_i + b, a_i = σ(z_i), L_i = L(a_i, y_i), J = (L_1 + L_2)/2, at {given}. "
+        "Find dJ/da_1, dJ/dz_1, dJ/da_2, dJ/dz_2, dJ/dw1, dJ/dw2 and dJ/db.", given=_given(J))
 
 
 def _neuron(pairs: list[tuple[Value, Value]], b: Value, y: Value,
@@ -344,7 +369,7 @@ def _named(v: Value, label: str) -> Value:
 
 def _find(r: str, asked: list[Value]) -> str:
     wanted = [f"d{r}/d{v.label}" for v in asked]
-    return f"Find {', '.join(wanted[:-1])} and {wanted[-1]}."
+    return _("Find {wanted} and {last}.", wanted=", ".join(wanted[:-1]), last=wanted[-1])
 
 
 def _given(root: Value) -> str:

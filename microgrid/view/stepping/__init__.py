@@ -27,6 +27,7 @@ from typing import Any
 from ...engine.autograd import topological_order
 from ...engine.steps import Step, backward_steps
 from ...engine.value import Value
+from ...i18n import _, get_language, language, page_strings
 from ..draw import _escape, draw
 from ..explain import _d, forward_line, num, running_sum, step_line
 from ..names import node_names
@@ -60,6 +61,7 @@ class StepThrough:
         self.names = names
         self.title = title
         self.quiz = quiz  # each backward step asked before it is shown (quiz.js, quiz.css)
+        self.lang = get_language()  # the language of its words, fixed when it was made
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -67,13 +69,15 @@ class StepThrough:
     def __repr__(self) -> str:
         forward = sum(f["phase"] == "forward" for f in self.frames)
         backward = sum(f["phase"] == "backward" for f in self.frames)
-        return (f"<step-through of {len(self.names)} Values: {forward} forward and "
-                f"{backward} backward steps; .save('backprop.html') writes the page>")
+        with language(self.lang):
+            return _("<step-through of {count} Values: {forward} forward and {backward} backward "
+                     "steps; .save('backprop.html') writes the page>", count=len(self.names),
+                     forward=forward, backward=backward)
 
     def _data(self) -> str:
         """The frames as JSON that is safe inside a <script> element whatever the labels hold."""
         data = {"frames": self.frames, "start": self.start, "names": self.names,
-                "interval": INTERVAL_MS}
+                "interval": INTERVAL_MS, "strings": page_strings(self._script(), self.lang)}
         if self.quiz:
             from .quiz import TOL
 
@@ -89,13 +93,15 @@ class StepThrough:
         quiz = self.quiz
         return _fill(_asset("widget.html"), uid=uid, standalone="true" if standalone else "false",
                      css=_asset("page.css") + (_asset("quiz.css") if quiz else ""), svg=svg,
-                     data=self._data(),
-                     js=(_asset("quiz.js") + "\n" if quiz else "") + _asset("page.js"))
+                     data=self._data(), js=self._script(), lang=self.lang, **_words(self.lang))
+
+    def _script(self) -> str:
+        return (_asset("quiz.js") + "\n" if self.quiz else "") + _asset("page.js")
 
     def html(self) -> str:
         """The whole page as one HTML document: everything inline, nothing fetched."""
         return _fill(_asset("page.html"), title=html.escape(self.title),
-                     widget=self.widget(standalone=True))
+                     widget=self.widget(standalone=True), lang=self.lang, **_words(self.lang))
 
     def _repr_html_(self) -> str:
         return self.widget()
@@ -111,12 +117,16 @@ class StepThrough:
 
             save_gif(self, path)
         else:
-            raise ValueError(f"cannot tell the format of {os.fspath(path)!r}: "
-                             "use a file name ending in .html or .gif")
+            raise ValueError(_("cannot tell the format of {path}: use a file name ending in "
+                               ".html or .gif", path=repr(os.fspath(path))))
 
 
-def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False) -> StepThrough:
+def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False,
+                 lang: str | None = None) -> StepThrough:
     """The forward then backward pass of the graph below ``root``, step by step.
+
+    ``lang`` ("zh", "en") is the language of the page's controls, help and captions (else the
+    current one, ``mg.set_language``); the mathematics is the same in every language.
 
     With ``quiz=True`` the page asks, before each backward step, for its number (the
     contribution, or the node's new gradient for a node that already holds a term) in an input
@@ -127,6 +137,11 @@ def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False) ->
     records the engine's arithmetic without applying it. A graph of more than ``max_nodes``
     Values is refused, as ``draw`` refuses one: step through one sample's graph instead.
     """
+    with language(lang):
+        return _step_through(root, max_nodes, quiz)
+
+
+def _step_through(root: Value, max_nodes: int, quiz: bool) -> StepThrough:
     if type(root) is not Value:
         raise TypeError(f"step_through() takes a Value, not {type(root).__name__}")
     if type(max_nodes) is not int or max_nodes < 1:
@@ -134,8 +149,9 @@ def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False) ->
     if type(quiz) is not bool:
         raise TypeError(f"quiz must be True or False, not {quiz!r}")
     if root._op is None:
-        raise ValueError(f"step_through() needs a graph, but {root.label or 'the root'} is a leaf "
-                         "(a Value made from a number): step through a result such as 3 * (a + b)")
+        raise ValueError(_("step_through() needs a graph, but {name} is a leaf (a Value made "
+                           "from a number): step through a result such as 3 * (a + b)",
+                           name=root.label or _("the root")))
     _check_size(root, max_nodes)
     order = topological_order(root)
     names = node_names(order)
@@ -145,12 +161,12 @@ def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False) ->
     edges = _dot_edges(drawings[0])
     frames, start = _frames(root, order, names, ids, edges, steps)
     drawing, svg = _best_layout(drawings, {ids[v]: names[v] for v in order}, start, frames)
-    title = f"Forward and backward through {names[root]}"
+    title = _("Forward and backward through {root}", root=names[root])
     if quiz:
         from .quiz import add_questions
 
         add_questions(frames, steps, names, root)
-        title = f"Quiz: backward through {names[root]}"
+        title = _("Quiz: backward through {root}", root=names[root])
     shown = {ids[v]: names[v] for v in order}
     return StepThrough(root, drawing, svg, edges, frames, start, shown, title, quiz)
 
@@ -167,17 +183,18 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
              "grad": {ids[v]: "grad ?" for v in order},
              "unknown": [ids[v] for v in order if v._op is not None]}
     given = ", ".join(f"{names[v]} = {num(v.data)}" for v in leaves)
-    frames: list[dict[str, Any]] = [_frame("start", "Start", f"inputs: {given}")]
-    for v in order:
-        if v._op is None:
-            continue
-        f = _frame("forward", "Forward", forward_line(v, names), focus=ids[v],
+    frames: list[dict[str, Any]] = [_frame("start", _("Start"), _("inputs: {given}",
+                                                                  given=given))]
+    computed = [v for v in order if v._op is not None]
+    for k, v in enumerate(computed, 1):
+        title = _("Forward step {k} of {n}", k=k, n=len(computed))
+        f = _frame("forward", title, forward_line(v, names), focus=ids[v],
                    edges=_into(ids[v], edges, set(ids.values())))
         f["data"] = {ids[v]: f"data {num(v.data)}"}
         frames.append(f)
 
     r = names[root]
-    seed = _frame("seed", "Backward", f"{_d(r, r)} = 1", focus=ids[root])
+    seed = _frame("seed", _("Backward"), f"{_d(r, r)} = 1", focus=ids[root])
     seed["grad"] = {ids[root]: "grad 1"}
     seed["exact"] = {ids[v]: "0.0" for v in order}
     seed["exact"][ids[root]] = "1.0"
@@ -188,9 +205,10 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
     received: dict[Value, int] = {}
     for s in steps:
         received[s.node] = received.get(s.node, 0) + 1
-    for s in steps:
+    for k, s in enumerate(steps, 1):
         node = ids[s.node]
-        f = _frame("backward", "Backward", step_line(s, names, root), focus=node,
+        title = _("Backward step {k} of {n}", k=k, n=len(steps))
+        f = _frame("backward", title, step_line(s, names, root), focus=node,
                    source=ids[s.consumer], edges=_along(s, ids, edges))
         f["grad"] = {node: f"grad {num(s.after)}"}
         f["exact"] = {node: repr(s.after)}
@@ -200,7 +218,7 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
 
     last = {s.node: s.after for s in steps}
     summary = ", ".join(f"{_d(r, names[v])} = {num(last.get(v, 0.0))}" for v in leaves)
-    frames.append(_frame("end", "Done", summary, focus=None))
+    frames.append(_frame("end", _("Done"), summary, focus=None))
     return frames, start
 
 
@@ -400,10 +418,18 @@ def _check_size(root: Value, max_nodes: int) -> None:
             if type(x) is Value and x not in seen:
                 seen.add(x)
                 if len(seen) > max_nodes:
-                    raise ValueError(f"the graph has more than max_nodes={max_nodes:,} Values, "
-                                     "too many to step through; step through one sample's graph "
-                                     "(e.g. the loss of a single example), or raise max_nodes")
+                    raise ValueError(_("the graph has more than max_nodes={limit} Values, too "
+                                       "many to step through; step through one sample's graph "
+                                       "(e.g. the loss of a single example), or raise max_nodes",
+                                       limit=f"{max_nodes:,}"))
                 stack.append(x)
+
+
+def _words(lang: str) -> dict[str, str]:
+    from .words import markup_words
+
+    with language(lang):
+        return markup_words()
 
 
 def _asset(name: str) -> str:

@@ -15,6 +15,15 @@ function microgridStepThrough(root) {
   if (!root || root.getAttribute("data-ready")) { return; }
   root.setAttribute("data-ready", "1");
   var data = JSON.parse(root.querySelector(".mg-step-data").textContent);
+  var strings = data.strings || {};
+  // a sentence in the page's language (Python put the translations in data.strings), its
+  // {name} placeholders filled after the look-up, so a translation may reorder them
+  function _(message, fields) {
+    var text = strings[message] || message;
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return fields && name in fields ? String(fields[name]) : m;
+    });
+  }
   var frames = data.frames;
   var view = root.querySelector(".mg-step-graph");
   var svg = view.querySelector("svg");
@@ -138,7 +147,7 @@ function microgridStepThrough(root) {
     ui.phase.textContent = f.title;
     ui.line.textContent = f.line;
     ui.slider.value = String(k);
-    ui.counter.textContent = "step " + k + " / " + (frames.length - 1);
+    ui.counter.textContent = _("step {k} / {n}", {k: k, n: frames.length - 1});
     follow();
   }
 
@@ -291,13 +300,13 @@ function microgridStepThrough(root) {
 
   function stop() {
     if (timer !== null) { clearInterval(timer); timer = null; }
-    ui.play.innerHTML = "&#x25B6; play";
-    ui.play.setAttribute("aria-label", "play");
+    ui.play.textContent = "\u25B6 " + _("play");
+    ui.play.setAttribute("aria-label", _("play"));
   }
   function start() {
     if (at >= frames.length - 1) { renderFrame(0); }
-    ui.play.innerHTML = "&#x2016; pause";
-    ui.play.setAttribute("aria-label", "pause");
+    ui.play.textContent = "\u2016 " + _("pause");
+    ui.play.setAttribute("aria-label", _("pause"));
     timer = setInterval(function () {
       if (at >= frames.length - 1) { stop(); } else { renderFrame(at + 1); }
     }, data.interval);

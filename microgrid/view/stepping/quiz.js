@@ -8,6 +8,13 @@
 function microgridQuiz(root, data, show) {
   "use strict";
   var frames = data.frames;
+  var strings = data.strings || {};
+  function _(message, fields) {  // as the page's: a sentence in the page's language
+    var text = strings[message] || message;
+    return text.replace(/\{(\w+)\}/g, function (m, name) {
+      return fields && name in fields ? String(fields[name]) : m;
+    });
+  }
   var tol = data.quizTol;
   var results = {};  // step -> {value, ok, text}
   var total = 0;
@@ -16,9 +23,11 @@ function microgridQuiz(root, data, show) {
   var box = document.createElement("div");
   box.className = "mg-quiz";
   box.innerHTML = '<div class="mg-quiz-row"><span class="mg-quiz-ask"></span>' +
-    '<input class="mg-quiz-input" type="text" inputmode="decimal" autocomplete="off" ' +
-    'aria-label="your answer"><button type="button" class="mg-quiz-check">check</button></div>' +
+    '<input class="mg-quiz-input" type="text" inputmode="decimal" autocomplete="off">' +
+    '<button type="button" class="mg-quiz-check"></button></div>' +
     '<div class="mg-quiz-feedback" aria-live="polite"></div><div class="mg-quiz-score"></div>';
+  box.querySelector(".mg-quiz-input").setAttribute("aria-label", _("your answer"));
+  box.querySelector(".mg-quiz-check").textContent = _("check");
   var caption = root.querySelector(".mg-step-caption");
   if (caption && caption.parentNode) { caption.parentNode.insertBefore(box, caption.nextSibling); }
   else { root.insertBefore(box, root.firstChild); }
@@ -39,8 +48,9 @@ function microgridQuiz(root, data, show) {
   function answered() { return Object.keys(results).length; }
   function setScore(end) {
     box.classList.toggle("mg-quiz-done", !!end);
-    score.textContent = (end ? "Final score: " : "Score: ") + right() + " / " +
-      (end ? total : answered()) + " right" + (end ? "" : " (" + total + " questions)");
+    score.textContent = end ? _("Final score: {right} / {total} right", {right: right(), total: total})
+      : _("Score: {right} / {answered} right ({total} questions)",
+          {right: right(), answered: answered(), total: total});
   }
   function state(kind) {
     box.classList.toggle("mg-quiz-right", kind === "right");
@@ -49,18 +59,20 @@ function microgridQuiz(root, data, show) {
   }
 
   function grade(q, typed) {
-    if (near(typed, q.answer)) { return {ok: true, text: "\u2713 right: " + q.line}; }
+    if (near(typed, q.answer)) { return {ok: true, text: "\u2713 " + _("right: {line}", {line: q.line})}; }
     for (var j = 0; j < q.slips.length; j++) {
       var s = q.slips[j];
       if (near(typed, s[0])) {
-        return {ok: false, kind: s[1], text: "\u2717 " + s[2] + ". The step: " + q.line};
+        return {ok: false, kind: s[1],
+                text: "\u2717 " + _("{slip}. The step: {line}", {slip: s[2], line: q.line})};
       }
     }
     if (Math.abs(typed - q.answer) <= 0.01 * Math.abs(q.answer)) {
-      return {ok: false, kind: "rounding", text: "\u2717 close, but outside the tolerance (\u00b1" +
-              tol + " \u00b7 max(1, |answer|)): keep more digits. The step: " + q.line};
+      return {ok: false, kind: "rounding", text: "\u2717 " + _(
+        "close, but outside the tolerance (±{tol} · max(1, |answer|)): keep more digits. The step: {line}",
+        {tol: tol, line: q.line})};
     }
-    return {ok: false, kind: "other", text: "\u2717 not quite. The step: " + q.line};
+    return {ok: false, kind: "other", text: "\u2717 " + _("not quite. The step: {line}", {line: q.line})};
   }
 
   function submit() {
@@ -68,7 +80,7 @@ function microgridQuiz(root, data, show) {
     var text = input.value.replace(/\u2212/g, "-").trim();
     var typed = text === "" ? NaN : Number(text);
     if (!isFinite(typed)) {
-      feedback.textContent = "Type a number, such as -0.25.";
+      feedback.textContent = _("Type a number, such as -0.25.");
       return;
     }
     var k = pending;
@@ -113,7 +125,7 @@ function microgridQuiz(root, data, show) {
       state(r.ok ? "right" : "wrong");
     } else {
       feedback.textContent = frames[k].phase === "end" ? "" :
-        "Each backward step is asked before it is shown: type its number, then Enter.";
+        _("Each backward step is asked before it is shown: type its number, then Enter.");
       state("");
     }
     setScore(frames[k].phase === "end");

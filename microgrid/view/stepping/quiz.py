@@ -15,6 +15,7 @@ from typing import Any
 
 from ...engine.steps import Step
 from ...engine.value import Value
+from ...i18n import _
 from ..explain import _d, _partial, num, step_line
 from ..grade import step_slips
 
@@ -36,8 +37,8 @@ def add_questions(frames: list[dict[str, Any]], steps: list[Step], names: dict[V
         n, c = names[step.node], names[step.consumer]
         term = f"{_d(r, c)} · {_partial(c, n)}"
         was = num(step.before)
-        ask = (f"{_d(r, n)} was {was}; now {_d(r, n)} = {was} + {term} = ?" if running
-               else f"{_d(r, n)} += {term} = ?")
+        ask = (_("{d} was {was}; now {d} = {was} + {term} = ?", d=_d(r, n), was=was, term=term)
+               if running else f"{_d(r, n)} += {term} = ?")
         frame["quiz"] = {
             "ask": ask,
             "answer": answer,
