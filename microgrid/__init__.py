@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .view.draw import GraphvizNotFound, draw
     from .view.explain import explain
     from .view.grade import compare_grads
+    from .view.reading import Reading, read
     from .view.stepping import StepThrough, step_through
 
 __version__ = "0.1.0"
@@ -49,6 +50,8 @@ _LAZY = {
     "StepThrough": "view.stepping",
     "explain": "view.explain",
     "compare_grads": "view.grade",
+    "read": "view.reading",
+    "Reading": "view.reading",
 }
 _SUBMODULES = ("datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli")
 
@@ -73,6 +76,7 @@ __all__ = [
     "OPS",
     "GradcheckError",
     "GraphvizNotFound",
+    "Reading",
     "Step",
     "Value",
     "backward_steps",
@@ -87,6 +91,7 @@ __all__ = [
     "is_recording",
     "log",
     "no_grad",
+    "read",
     "relu",
     "set_grad_enabled",
     "sigmoid",

@@ -23,16 +23,17 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine.autograd import grad, topological_order
+from ..engine.autograd import grad
 from ..engine.ops import is_number
 from ..engine.value import Value
 from .explain import Explanation, find_nodes
-from .names import node_names
+from .reading import Reading, read
 
 TOL = 1e-6
 
 
-def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> GradReport:
+def compare_grads(root: Value | Reading, yours: Mapping[Any, Any],
+                  tol: float = TOL) -> GradReport:
     """Your d root/d node for each key of ``yours`` against the engine's.
 
     Keys are labels (``"b"``), the course's names for gradients (``"db"`` or ``"dJ/db"``), the
@@ -43,8 +44,13 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
     nan. The report prints as a table, shows as an HTML table in Jupyter, and ``.ok`` is True
     when every row matches.
     """
-    if type(root) is not Value:
+    if isinstance(root, Reading):  # the graph already read for another view
+        reading = root
+        root = reading.root
+    elif type(root) is not Value:
         raise TypeError(f"compare_grads() takes a Value, not {type(root).__name__}")
+    else:
+        reading = read(root)
     if root._op is None:
         raise ValueError("compare_grads(): the root is a leaf (a Value no op made, or one made "
                          "under no_grad()), so it has no gradients to compare; pass the output "
@@ -57,8 +63,7 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
                          "{'a': 3, 'b': 6}")
     if not is_number(tol) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
-    order = topological_order(root)
-    names = node_names(order)
+    order, names = reading.order, reading.names
     nodes = find_nodes(list(yours), order, names, root, "compare_grads", what="keys",
                        derivatives=True)
     mine = []
@@ -73,10 +78,8 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL) -> Gr
     wrong = [v for v, row in zip(nodes, rows) if not row.ok]
     why = {}
     if wrong:
-        from ..engine.steps import backward_steps
-
-        steps = backward_steps(root)
-        explanation = Explanation(root, order, names, steps, set(wrong))
+        steps = reading.steps
+        explanation = Explanation(reading, set(wrong))
         uses = {v: sum(1 for s in steps if s.node is v) for v in wrong}
         for (v, *_), line in zip(explanation._rows, explanation.backward):
             note = ""
