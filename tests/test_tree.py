@@ -132,7 +132,7 @@ def test_a_graph_over_the_limit_is_refused_in_one_line_as_draw_refuses_it():
 def test_a_hundred_thousand_uses_of_one_weight_print():
     w = Value(0.5, label="w")
     total = Value(0.0)
-    for i in range(100_000):
+    for _ in range(100_000):
         total = total + w
     text = tree(total, show_grad=False, max_nodes=200_001)
     assert text.count("↑ w") == 99_999

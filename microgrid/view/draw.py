@@ -89,9 +89,11 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
       makes the picture wider than 3:1 (a long chain), then TB.
     - ``show_grad`` defaults to True, but to False for a traced function: its recorded graph is
       run as code, not by ``backward()``, so its nodes' ``.grad`` say nothing.
-    - ``show_local=True`` labels each edge into an op with ∂out/∂in at the current values.
+    - ``show_local=True`` labels each edge into an op with ∂out/∂in as the backward pass
+      uses it (``no flow`` where the op masks it: a ReLU that is off).
     - ``color="grad"`` shades each node by |grad| on a log scale from the smallest to the
-      largest |grad| of this graph, with a legend; a grad of exactly 0 has a colour of its own. The default, "kind", colours leaves and outputs.
+      largest |grad| of this graph, with a legend; a grad of exactly 0 has a colour of its
+      own. The default, "kind", colours leaves and outputs.
     - ``group="neuron"`` (or ``"layer"``) draws each neuron (layer) of a ``microgrid.nn`` model
       as one box; everything else is drawn as usual.
 

@@ -24,12 +24,11 @@ import uuid
 from importlib import resources
 from typing import Any
 
-from ...engine.autograd import topological_order
-from ...engine.steps import Step, backward_steps
+from ...engine.steps import Step
 from ...engine.value import Value
 from ..draw import draw
 from ..explain import forward_line, num, running_sum, step_line
-from ..names import node_names
+from ..reading import Reading, read
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
 INTERVAL_MS = 900  # between frames when playing
@@ -105,28 +104,27 @@ class StepThrough:
                              "use a file name ending in .html or .gif")
 
 
-def step_through(root: Value, max_nodes: int = MAX_NODES) -> StepThrough:
-    """The forward then backward pass of the graph below ``root``, step by step.
+def step_through(root: Value | Reading, max_nodes: int = MAX_NODES) -> StepThrough:
+    """The forward then backward pass of the graph below ``root`` (a Value, or its
+    ``microgrid.read``), step by step.
 
     Leaves every ``.grad`` as it was: the backward frames come from ``backward_steps``, which
     records the engine's arithmetic without applying it. A graph of more than ``max_nodes``
     Values is refused, as ``draw`` refuses one: step through one sample's graph instead.
     """
-    if type(root) is not Value:
+    if type(root) is not Value and not isinstance(root, Reading):
         raise TypeError(f"step_through() takes a Value, not {type(root).__name__}")
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
-    if root._op is None:
-        raise ValueError(f"step_through() needs a graph, but {root.label or 'the root'} is a leaf "
+    top = root.root if isinstance(root, Reading) else root
+    if top._op is None:
+        raise ValueError(f"step_through() needs a graph, but {top.label or 'the root'} is a leaf "
                          "(a Value made from a number): step through a result such as 3 * (a + b)")
-    _check_size(root, max_nodes)
-    order = topological_order(root)
-    names = node_names(order)
-    steps = backward_steps(root)
-    drawing = draw(root, max_nodes=max_nodes)
+    reading = read(root, max_nodes, "step through")
+    root, order, names, steps = reading.root, reading.order, reading.names, reading.steps
+    drawing = draw(reading, max_nodes=max_nodes)
     ids = drawing.node_ids
-    final = {root: 1.0, **{s.node: s.after for s in steps}}
-    _size_for(drawing, {ids[v]: f"grad {num(g)}" for v, g in final.items()},
+    _size_for(drawing, {ids[v]: f"grad {num(g)}" for v, g in reading.grads.items()},
               {ids[v]: names[v] for v in order if not v.label})
     svg, edges = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(ids.values()))
     frames, start = _frames(root, order, names, ids, edges, steps)
@@ -142,7 +140,7 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
             edges: list[tuple[str, str]],
             steps: list[Step]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The frames: start, one per computed node, the seed, one per backward step, the end."""
-    leaves = _leaves(root)
+    leaves = [v for v in order if v._op is None]  # as the formula reads them: a, b, c
     start = {"data": {ids[v]: f"data {num(v.data) if v._op is None else '?'}" for v in order},
              "grad": {ids[v]: "grad ?" for v in order},
              "unknown": [ids[v] for v in order if v._op is not None]}
@@ -181,23 +179,6 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
     summary = ", ".join(f"d{r}/d{names[v]} = {num(last.get(v, 0.0))}" for v in leaves)
     frames.append(_frame("end", "Done", summary, focus=None))
     return frames, start
-
-
-def _leaves(root: Value) -> list[Value]:
-    """The leaves in the order the formula reads them, left operand first: a, b, c for
-    3 * (a + b * c) (a topological order may list them the other way round)."""
-    seen: set[Value] = set()
-    leaves = []
-    stack = [root]
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        if v._op is None:
-            leaves.append(v)
-        stack.extend(x for x in reversed(v.inputs) if type(x) is Value)
-    return leaves
 
 
 def _frame(phase: str, title: str, line: str, focus: str | None = None,
@@ -313,21 +294,6 @@ def _tag_texts(body: str) -> str:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _check_size(root: Value, max_nodes: int) -> None:
-    """Refuse a graph over the limit after counting no more than the limit (a loop)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        for x in stack.pop().inputs:
-            if type(x) is Value and x not in seen:
-                seen.add(x)
-                if len(seen) > max_nodes:
-                    raise ValueError(f"the graph has more than max_nodes={max_nodes:,} Values, "
-                                     "too many to step through; step through one sample's graph "
-                                     "(e.g. the loss of a single example), or raise max_nodes")
-                stack.append(x)
 
 
 def _asset(name: str) -> str:
