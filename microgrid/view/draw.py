@@ -343,10 +343,12 @@ class _GradShade:
         logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
         self.lo = min(logs) if logs else 0.0
         self.hi = max(logs) if logs else 0.0
-        # one band per shade; a graph whose grads are all the same size gets the middle one
-        self.steps = len(GRAD_SHADES) if self.hi > self.lo else 1
+        # one band per shade but the palest (too close to white to tell apart); a graph whose
+        # grads are all the same size gets the middle one
+        palette = GRAD_SHADES[1:]
+        self.steps = len(palette) if self.hi > self.lo else 1
         self.width = (self.hi - self.lo) / self.steps
-        self.shades = list(GRAD_SHADES) if self.steps > 1 else [GRAD_SHADES[len(GRAD_SHADES) // 2]]
+        self.shades = list(palette) if self.steps > 1 else [palette[len(palette) // 2]]
         self.used: set[str] = set()
 
     def fill(self, g: float) -> str:
