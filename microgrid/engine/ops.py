@@ -112,7 +112,8 @@ class Op:
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
                  rule: tuple[str, ...],
-                 formula: str, tex: str, tex_rule: tuple[str, ...], function: str | None = None,
+                 formula: str | None = None, tex: str | None = None,
+                 tex_rule: tuple[str, ...] | None = None, function: str | None = None,
                  operands: tuple[str, ...], torch: str, jax: str,
                  symmetric: bool = False, gates: tuple[str | None, ...] | None = None) -> None:
         self.name = name
@@ -126,9 +127,11 @@ class Op:
         # how the views write it: the forward as text ("{x} · {y}": the course writes b·c where
         # the drawing's op node says ×) and in LaTeX, and each rule in LaTeX. Every template is
         # filled in one pass by the views, so a label that looks like "{y}" stays a label
-        self.formula = formula
-        self.tex = tex
-        self.tex_rule = tex_rule
+        # (left out, an op is written as its symbol: "{x} gate {y}", "exp({x})")
+        two = self.arity == 2
+        self.formula = formula or ("{x} %s {y}" if two else "%s({x})") % symbol
+        self.tex = tex or (r"{x} \,\text{%s}\, {y}" if two else r"\operatorname{%s}({x})") % symbol
+        self.tex_rule = tex_rule or rule
         self.function = function or name  # the function of this module that applies it
         # what each input is called, in order ("base", "exponent"): a drawing says which is
         # which where both inputs are one node (a − a)
