@@ -9,13 +9,13 @@
     <BLANKLINE>
     dJ/dJ = 1
     dJ/dv = dJ/dJ · ∂J/∂v = 1 · 3 = 3
-    dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
     dJ/du = dJ/dv · ∂v/∂u = 3 · 1 = 3
-    dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
     dJ/dc = dJ/du · ∂u/∂c = 3 · b = 3 · 3 = 9
+    dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
+    dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
 
-The forward lines say what each node is; the backward lines, in the order the engine completes
-each gradient, are the chain rule with symbols, then the local rule with the graph's names, then
+The forward lines say what each node is, in the order the expression is read; the backward
+lines, in the order the engine completes each gradient (the forward order reversed), are the chain rule with symbols, then the local rule with the graph's names, then
 numbers, then the result. A node used by several
 others gets one term per use and their sum. Everything is read from the graph's one
 ``Reading`` (``microgrid.read``): its backward records (the engine's own arithmetic, so every
