@@ -465,3 +465,14 @@ def test_hostile_names_in_op_labels_and_edge_labels_show_as_typed(dot, capfd):
         assert f"{name} − b".strip() in [t.strip() for t in texts if t], label
         assert f"∂J/∂{name} = 1".strip() in [t.strip() for t in texts if t], label
     assert "syntax error" not in capfd.readouterr().err.lower()
+
+
+def test_an_op_with_one_node_as_both_inputs_says_which_edge_is_which():
+    """a − a and a ^ a: the two edges join the same two nodes, so each label names its operand
+    from the op table (minuend, subtrahend; base, exponent)."""
+    a = Value(2.0, label="a")
+    assert sorted(edge_labels(draw(a - a, show_local=True).source)) == [
+        "∂J/∂a (minuend) = 1", "∂J/∂a (subtrahend) = -1"]
+    labels = edge_labels(draw(a**a, show_local=True).source)
+    assert [label.split(" = ")[0] for label in labels] == ["∂J/∂a (base)", "∂J/∂a (exponent)"]
+    assert edge_labels(draw(a * a, show_local=True).source) == ["∂J/∂a = 2"] * 2

@@ -15,13 +15,13 @@
     dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
 
 The forward lines say what each node is, in the order the expression is read; the backward
-lines, in the order the engine completes each gradient (the forward order reversed), are the chain rule with symbols, then the local rule with the graph's names, then
-numbers, then the result. A node used by several
-others gets one term per use and their sum. Everything is read from the graph's one
-``Reading`` (``microgrid.read``): its backward records (the engine's own arithmetic, so every
-result is ``grad()``'s to the bit) and its names, so ``t1`` here is the ``t1`` of the tree, the
-drawing and the step-through page. How each op is written (``b · c``, its rule, its LaTeX) is
-its entry in the op table.
+lines, in the order the engine completes each gradient (the forward order reversed), are the
+chain rule with symbols, then the local rule with the graph's names, then numbers, then the
+result. A node used by several others gets one term per use and their sum. Everything is read
+from the graph's one ``Reading`` (``microgrid.read``): its backward records (the engine's own
+arithmetic, so every result is ``grad()``'s to the bit) and its names, so ``t1`` here is the
+``t1`` of the tree, the drawing and the step-through page. How each op is written (``b · c``,
+its rule, its LaTeX) is its entry in the op table.
 
 ``step_line``, ``running_sum`` and ``forward_line`` give the single lines the step-through page
 shows, so the page and this text use the same words.
