@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..engine.autograd import paused_gc
 from ..engine.steps import Step
 from ..engine.value import Value
 from .names import fill
@@ -75,7 +76,8 @@ def explain(root: Value | Reading, nodes: Sequence[Value | str] | None = None,
         chosen = None
     else:
         chosen = set(find_nodes(nodes, order, names, root, "explain"))
-    return Explanation(reading, chosen)
+    with paused_gc():  # lists of records per node and no cycle: nothing for the collector
+        return Explanation(reading, chosen)
 
 
 class Explanation:

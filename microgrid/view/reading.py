@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Any
 
-from ..engine.autograd import topological_order
+from ..engine.autograd import paused_gc, topological_order
 from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
 from .names import node_names
@@ -122,7 +122,8 @@ def read(root: Any, max_nodes: int | None = None, doing: str = "read") -> Readin
         if type(v.label) is not str:
             raise TypeError(f"a Value's label must be a str, not {type(v.label).__name__} "
                             f"({v.label!r:.40}); set v.label = str(...)")
-    return Reading(roots, order)
+    with paused_gc():  # a list of uses per node and no cycle: nothing for the collector
+        return Reading(roots, order)
 
 
 def _roots(root: Any) -> list[Value]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..engine.autograd import paused_gc
 from ..engine.value import Value
 from .names import number as _num
 from .reading import Reading, read
@@ -71,11 +72,12 @@ def tree(root: Value | Reading, show_grad: bool = True, max_nodes: int = MAX_NOD
                 stack.append((inputs[i], depth + 1, indent + ("└── " if last else "├── "),
                               indent + ("    " if last else "│   ")))
 
-    block(reading.root)
-    for top in later:  # grows while it is read: a continued tree continues too
-        waiting.discard(top)
-        lines.append("")
-        block(top)
+    with paused_gc():  # a line per node and no cycle: nothing for the collector
+        block(reading.root)
+        for top in later:  # grows while it is read: a continued tree continues too
+            waiting.discard(top)
+            lines.append("")
+            block(top)
     return "\n".join(lines)
 
 
