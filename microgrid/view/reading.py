@@ -16,10 +16,10 @@ the same names and the same numbers:
   of every derivative a view shows, masks and IEEE corners as the engine applies them;
 * ``grads``: d output/d node from those records, 0.0 for a node nothing flows back to.
 
-The backward records are made on first use, so a view that needs none (``tree``, a drawing
-without ``show_local``) costs one walk. Everything is kept in dicts keyed by the Values
-themselves (identity: ``Value.__eq__`` compares numbers), so each fact is a lookup and every
-view stays linear in the size of the graph.
+The uses and the backward records are made on first use, so a view that needs neither
+(``tree``, a drawing without ``show_local``) costs one walk and the names. Everything is kept
+in dicts keyed by the Values themselves (identity: ``Value.__eq__`` compares numbers), so each
+fact is a lookup and every view stays linear in the size of the graph.
 """
 
 from __future__ import annotations
@@ -42,14 +42,6 @@ class Reading:
         self.root = self.roots[0]  # the output differentiated (the first, for several)
         self.order = order
         self.names = node_names(order, self.roots)
-        uses: dict[Value, list[Value]] = {}
-        for c in order:
-            x, y = c._x, c._y
-            if type(x) is Value:
-                uses.setdefault(x, []).append(c)
-            if type(y) is Value and y is not x:  # a * a is one use, with two records
-                uses.setdefault(y, []).append(c)
-        self.uses = uses
         self._edges: dict[tuple[int, int], Step] | None = None
 
     def __len__(self) -> int:
@@ -58,6 +50,19 @@ class Reading:
     def __repr__(self) -> str:
         return (f"<reading of {self.names[self.root]}: {len(self.order)} Values; "
                 "pass it to draw, tree, explain, step_through or compare_grads>")
+
+    @cached_property
+    def uses(self) -> dict[Value, list[Value]]:
+        """For each node, the nodes computed from it, once each, in order (made once)."""
+        uses: dict[Value, list[Value]] = {}
+        with paused_gc():  # a list per node and no cycle: nothing for the collector
+            for c in self.order:
+                x, y = c._x, c._y
+                if type(x) is Value:
+                    uses.setdefault(x, []).append(c)
+                if type(y) is Value and y is not x:  # a * a is one use, with two records
+                    uses.setdefault(y, []).append(c)
+        return uses
 
     @cached_property
     def steps(self) -> list[Step]:
