@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .view.explain import explain
     from .view.grade import compare_grads
     from .view.practice import Exercise, exercise
+    from .view.reading import Reading, read
     from .view.stepping import StepThrough, step_through
 
 __version__ = "0.1.0"
@@ -55,6 +56,8 @@ _LAZY = {
     "language": "i18n",
     "exercise": "view.practice",
     "Exercise": "view.practice",
+    "read": "view.reading",
+    "Reading": "view.reading",
 }
 _SUBMODULES = ("datasets", "losses", "nn", "optim", "train", "engine", "view", "static", "cli")
 
@@ -79,6 +82,7 @@ __all__ = [
     "OPS",
     "GradcheckError",
     "GraphvizNotFound",
+    "Reading",
     "Step",
     "Value",
     "backward_steps",
@@ -96,6 +100,7 @@ __all__ = [
     "language",
     "log",
     "no_grad",
+    "read",
     "relu",
     "set_grad_enabled",
     "set_language",

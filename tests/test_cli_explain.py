@@ -18,7 +18,25 @@ def test_the_course_formula(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[:3] == ["t1 = b · c = 6", "t2 = a + t1 = 11", "J = 3 · t2 = 33"]
     assert "dJ/db = dJ/dt1 · ∂t1/∂b = 3 · c = 3 · 2 = 6" in out
-    assert out[-1] == "dJ/dc = dJ/dt1 · ∂t1/∂c = 3 · b = 3 · 3 = 9"
+    assert "dJ/dc = dJ/dt1 · ∂t1/∂c = 3 · b = 3 · 3 = 9" in out
+    assert out[-1] == "dJ/da = dJ/dt2 · ∂t2/∂a = 3 · 1 = 3"  # backward: the reverse of forward
+
+
+def test_an_unlabelled_output_has_one_name_in_python_and_on_the_command_line(capsys):
+    """One naming everywhere: the command line's J is Python's J, in draw as in explain."""
+    import microgrid as mg
+
+    a, b, c = (mg.Value(v, label=n) for v, n in ((5.0, "a"), (3.0, "b"), (2.0, "c")))
+    J = 3 * (a + b * c)
+    python = str(mg.explain(J)).splitlines()
+    assert main(["explain", "3*(a+b*c)", "a=5", "b=3", "c=2"]) == 0
+    assert capsys.readouterr().out.splitlines() == python
+    K = a * b
+    K.label = ""
+    assert mg.read(K).names[K] == "J"
+    assert main(["explain", "J*out", "J=2", "out=3", "--nodes", "out"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "dout₂/dout = dout₂/dout₂ · ∂out₂/∂out = 1 · J = 1 · 2 = 2"
 
 
 def test_chosen_nodes_and_formats(capsys):

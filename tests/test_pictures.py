@@ -51,7 +51,10 @@ def records(source):
 
 
 def edge_labels(source):
-    return re.findall(r'^\t\w+ -> \w+ \[.*label="([^"]*)"', source, flags=re.M)
+    """The edge labels of the DOT text, without the space that pads each (so two labels that
+    meet at one op keep apart)."""
+    return [label.strip() for label in
+            re.findall(r'^\t\w+ -> \w+ \[.*label="([^"]*)"', source, flags=re.M)]
 
 
 def svg_size(svg):
@@ -155,7 +158,7 @@ def test_every_edge_label_is_the_local_derivative_at_the_values(build):
     x, y = Value(1.5, label="x"), Value(0.75, label="y")
     out = build(x, y)
     order = mg.topological_order(out)
-    names = node_names(order)
+    names = node_names(order, [out])
     expected = []
     for v in order:
         if v._op is None:
@@ -200,7 +203,69 @@ def test_color_grad_shades_by_log_grad_and_marks_zero():
     assert [s for _, s in ordered] == sorted(s for _, s in ordered)  # darker as |grad| grows
     legend = nodes(g.source)["legend"]
     assert "|grad|" in legend and "exactly 0" in legend and ZERO_COLOR in legend
-    assert "1e-05 to 0.0001" in legend
+    # the bands span this graph's own range: from its smallest nonzero |grad| to its largest
+    finite = [abs(g) for g in grads if g != 0]
+    assert f">{number(min(finite))} to " in legend and f" to {number(max(finite))}<" in legend
+
+
+def test_color_grad_tells_the_course_graphs_grads_apart(course_graph):
+    """J = 3(a+bc) has grads 1, 3, 6 and 9, all within one power of ten: each gets its own
+    shade, darker as it grows (one band per decade painted them all alike)."""
+    J = course_graph()
+    recs = records(draw(J, color="grad").source)
+
+    def fill(name):
+        return re.search(r'fillcolor="([^"]+)"', recs[name][1]).group(1)
+
+    by_grad = {1: fill("J"), 3: fill("a"), 6: fill("b"), 9: fill("c")}
+    assert fill("u") == fill("v") == by_grad[3]
+    assert len(set(by_grad.values())) == 4
+    assert [GRAD_SHADES.index(by_grad[g]) for g in (1, 3, 6, 9)] == sorted(
+        GRAD_SHADES.index(by_grad[g]) for g in (1, 3, 6, 9))
+    assert by_grad[9] == GRAD_SHADES[-1]
+
+
+def test_color_grad_draws_grads_up_to_the_float_maximum():
+    x = Value(1e300, label="x")
+    y = x * 1.7e308  # dy/dx = 1.7e308, the float maximum's size, and y overflows to inf
+    y.backward()
+    legend = nodes(draw(y, color="grad").source)["legend"]
+    assert ">1 to " in legend and "to 1.7e+308<" in legend
+
+
+def test_a_masked_edge_says_what_the_backward_pass_uses():
+    """An edge label is the backward pass's own record: where the op masks the gradient (a
+    gate whose test is 0, a ReLU that is off) the engine adds nothing, and the edge says so,
+    where the op's rule alone would say 1."""
+    t, x = Value(0.0, label="t"), Value(2.0, label="x")
+    J = x.gate(t) * 3
+    assert mg.grad(J, x) == 0.0 and OPS["gate"].grads(2.0, 0.0, 0.0)[0] == 1.0
+    labels = edge_labels(draw(J, show_local=True).source)
+    assert "∂t1/∂x: no flow" in labels and "∂J/∂t1 = 3" in labels
+    w = Value(-1.0, label="w")
+    h = (w * 2.0).relu()
+    h.label = "h"
+    out = h + w
+    assert "∂h/∂t1: no flow" in edge_labels(draw(out, show_local=True).source)
+    assert "∂J/∂w = 1" in edge_labels(draw(out, show_local=True).source)
+
+
+def test_edge_labels_into_one_op_keep_apart(dot):
+    """Two labels that meet at one op never run together: the rendered texts of the labels
+    into the same op do not overlap (from the SVG's coordinates)."""
+    w1, x1 = Value(0.5, label="w1"), Value(1.0, label="x1")
+    J = w1 * x1
+    svg = draw(J, show_local=True).pipe(format="svg").decode()
+    found = re.findall(r'<text text-anchor="(\w+)" x="([-\d.]+)" y="([-\d.]+)"[^>]*>'
+                       r'([^<]*∂[^<]*)</text>', svg)
+    assert len(found) == 2
+    boxes = []
+    for anchor, x, y, text in found:
+        width = 6.0 * len(text)  # 10 pt text: a generous 6 pt a character
+        left = float(x) - {"start": 0, "middle": width / 2, "end": width}[anchor]
+        boxes.append((left, left + width, float(y)))
+    (a0, a1, ay), (b0, b1, by) = boxes
+    assert abs(ay - by) >= 10 or a1 <= b0 or b1 <= a0
 
 
 def test_color_grad_marks_inf_and_nan():
@@ -380,7 +445,7 @@ def test_the_readme_picture_is_current(dot, course_graph):
     fresh = draw(course_graph(), show_local=True).pipe(format="svg").decode()
 
     def texts(svg):
-        return sorted(re.findall(r"<text[^>]*>([^<]*)</text>", svg))
+        return sorted(t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg))
 
     assert texts(committed) == texts(fresh)  # regenerate: see this test's drawing
     assert "∂u/∂b = 2" in texts(committed)
@@ -398,5 +463,16 @@ def test_hostile_names_in_op_labels_and_edge_labels_show_as_typed(dot, capfd):
         texts = svg_texts(draw(out, show_local=True).pipe(format="svg").decode())
         name = label.replace("\n", " ")
         assert f"{name} − b".strip() in [t.strip() for t in texts if t], label
-        assert f"∂t1/∂{name} = 1".strip() in [t.strip() for t in texts if t], label
+        assert f"∂J/∂{name} = 1".strip() in [t.strip() for t in texts if t], label
     assert "syntax error" not in capfd.readouterr().err.lower()
+
+
+def test_an_op_with_one_node_as_both_inputs_says_which_edge_is_which():
+    """a − a and a ^ a: the two edges join the same two nodes, so each label names its operand
+    from the op table (minuend, subtrahend; base, exponent)."""
+    a = Value(2.0, label="a")
+    assert sorted(edge_labels(draw(a - a, show_local=True).source)) == [
+        "∂J/∂a (minuend) = 1", "∂J/∂a (subtrahend) = -1"]
+    labels = edge_labels(draw(a**a, show_local=True).source)
+    assert [label.split(" = ")[0] for label in labels] == ["∂J/∂a (base)", "∂J/∂a (exponent)"]
+    assert edge_labels(draw(a * a, show_local=True).source) == ["∂J/∂a = 2"] * 2

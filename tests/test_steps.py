@@ -51,7 +51,8 @@ def test_a_node_used_twice_sums_its_terms_in_order():
     y = 2 * a
     J = x + y
     steps = [s for s in backward_steps(J) if s.node is a]
-    assert [(s.consumer, s.operand) for s in steps] == [(x, 0), (x, 1), (y, 1)]
+    # backward visits the nodes in the reverse of the order they were read: y before x
+    assert [(s.consumer, s.operand) for s in steps] == [(y, 1), (x, 0), (x, 1)]
     assert [s.before for s in steps] == [0.0, steps[0].after, steps[1].after]
     assert steps[-1].after == mg.grad(J, a) == 8.0
 

@@ -293,9 +293,6 @@ def _draw(args: argparse.Namespace) -> int:
     out, _leaves = _evaluate(args)
     if type(out) is not Value:  # a formula of numbers only: one node, its value
         out = Value(out)
-    if not out.label:
-        text = args.expression.strip()
-        out.label = text if len(text) <= 30 else "output"
     if args.local and out._op is None:
         raise UsageError(_("--local labels edges with local derivatives, but the formula has "
                            "no operation: there is no edge to label"))
@@ -310,29 +307,27 @@ def _draw(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from ..engine.autograd import topological_order
     from ..view.explain import MAX_NODES, explain
+    from ..view.reading import read
 
     out, leaves = _evaluate(args)
     if type(out) is not Value or out._op is None:
         raise UsageError(_("the formula is a number or a single variable: there is no chain "
                            "rule to show; give a formula such as '3*(a+b*c)'"))
-    out.label = "J" if "J" not in leaves else "out"  # the course's name for the output,
-    while out.label in leaves:  # never a variable's
-        out.label += "'"
+    reading = read(out)  # names the output J (out if J is a variable), as in Python
     nodes = None
     if args.nodes is not None:
         nodes = [n.strip() for n in args.nodes.split(",") if n.strip()]
         if not nodes:
             raise UsageError(_("--nodes needs names, e.g. --nodes a,b"))
     limit = MAX_NODES if args.max_nodes is None else args.max_nodes
-    size = len(topological_order(out))
+    size = len(reading.order)
     if nodes is None and size > limit:
         raise UsageError(_("the graph has {size} Values, more than --max-nodes {limit}; "
                            "explain chosen nodes with --nodes a,b, or raise --max-nodes",
                            size=f"{size:,}", limit=f"{limit:,}"))
     try:
-        text = explain(out, nodes, max_nodes=max(limit, size))
+        text = explain(reading, nodes, max_nodes=max(limit, size))
     except ValueError as e:  # a name in --nodes that the formula has not
         raise UsageError(str(e).removeprefix("explain(): ")) from None
     print({"text": str, "markdown": type(text).to_markdown,

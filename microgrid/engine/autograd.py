@@ -88,11 +88,11 @@ def _order(root: Value) -> list[Value]:
             push(_EXIT)
             x = node._x
             if x is not None:  # an input is a Value, or a float for a number operand
-                if type(x) is Value and x._mark is not mark:
-                    push(x)
                 y = node._y
                 if type(y) is Value and y._mark is not mark:
                     push(y)
+                if type(x) is Value and x._mark is not mark:
+                    push(x)
     return order
 
 

@@ -106,11 +106,15 @@ class Op:
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
+                 "formula", "tex", "tex_rule", "function",
                  "operands", "symmetric", "torch", "jax", "gates", "masks", "kind")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
-                 rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str,
+                 rule: tuple[str, ...],
+                 formula: str | None = None, tex: str | None = None,
+                 tex_rule: tuple[str, ...] | None = None, function: str | None = None,
+                 operands: tuple[str, ...], torch: str, jax: str,
                  symmetric: bool = False, gates: tuple[str | None, ...] | None = None) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
@@ -120,7 +124,18 @@ class Op:
         self.code = code  # the static graph's line, e.g. "{x} * {y}"
         self.array = array  # forward on NumPy arrays: array(np, x[, y])
         self.rule = rule  # each local derivative as text, "{x}" "{y}" "{out}" naming operands
-        self.operands = operands  # what each input is called, in order ("base", "exponent")
+        # how the views write it: the forward as text ("{x} · {y}": the course writes b·c where
+        # the drawing's op node says ×) and in LaTeX, and each rule in LaTeX. Every template is
+        # filled in one pass by the views, so a label that looks like "{y}" stays a label
+        # (left out, an op is written as its symbol: "{x} gate {y}", "exp({x})")
+        two = self.arity == 2
+        self.formula = formula or ("{x} %s {y}" if two else "%s({x})") % symbol
+        self.tex = tex or (r"{x} \,\text{%s}\, {y}" if two else r"\operatorname{%s}({x})") % symbol
+        self.tex_rule = tex_rule or rule
+        self.function = function or name  # the function of this module that applies it
+        # what each input is called, in order ("base", "exponent"): a drawing says which is
+        # which where both inputs are one node (a − a)
+        self.operands = operands
         # x op y == y op x: the inputs' order needn't be shown. False for − ÷ ^, whose pictures
         # must say which input is which
         self.symmetric = symmetric
@@ -180,6 +195,9 @@ ADD = _op(
     grads=lambda x, y, out: (1.0, 1.0),
     code="{x} + {y}",
     rule=("1", "1"),
+    formula="{x} + {y}",
+    tex="{x} + {y}",
+    tex_rule=("1", "1"),
     array=lambda np, x, y: x + y,
     torch="{x} + {y}",
     jax="{x} + {y}",
@@ -193,6 +211,9 @@ SUB = _op(
     grads=lambda x, y, out: (1.0, -1.0),
     code="{x} - {y}",
     rule=("1", "−1"),
+    formula="{x} − {y}",
+    tex="{x} - {y}",
+    tex_rule=("1", "-1"),
     array=lambda np, x, y: x - y,
     torch="{x} - {y}",
     jax="{x} - {y}",
@@ -205,6 +226,9 @@ MUL = _op(
     grads=lambda x, y, out: (y, x),
     code="{x} * {y}",
     rule=("{y}", "{x}"),
+    formula="{x} · {y}",
+    tex=r"{x} \cdot {y}",
+    tex_rule=("{y}", "{x}"),
     array=lambda np, x, y: x * y,
     torch="{x} * {y}",
     jax="{x} * {y}",
@@ -219,6 +243,10 @@ DIV = _op(
     grads=lambda x, y, out: (div(1.0, y), -div(out, y)),
     code="{x} / {y}",
     rule=("1/{y}", "−{x}/{y}²"),
+    formula="{x} ÷ {y}",
+    tex=r"\frac{{x}}{{y}}",
+    tex_rule=(r"\frac{1}{{y}}", r"-\frac{{x}}{{y}^{2}}"),
+    function="div",
     array=lambda np, x, y: np.divide(x, y),
     torch="torch.div({x}, {y})",
     jax="jnp.divide({x}, {y})",
@@ -233,6 +261,10 @@ POW = _op(
     gates=("y", None),  # x^0 is the constant 1: nothing flows to x, as in PyTorch
     code="{x} ** {y}",
     rule=("{y}·{x}^({y}−1)", "{x}^{y}·ln {x}"),
+    formula="{x}^{y}",
+    tex="{{x}}^{{y}}",
+    tex_rule=(r"{y} \cdot {x}^{{y}-1}", r"{x}^{{y}} \cdot \ln {x}"),
+    function="power",
     array=lambda np, x, y: _pow_array(np, x, y),
     torch="torch.pow({x}, {y})",
     jax="jnp.power({x}, {y})",
@@ -245,6 +277,9 @@ NEG = _op(
     grads=lambda x, out: (-1.0,),
     code="-{x}",
     rule=("−1",),
+    formula="−{x}",
+    tex="-{x}",
+    tex_rule=("-1",),
     array=lambda np, x: -x,
     torch="-{x}",
     jax="-{x}",
@@ -258,6 +293,9 @@ EXP = _op(
     grads=lambda x, out: (out,),
     code="exp({x})",
     rule=("exp({x})",),
+    formula="exp({x})",
+    tex=r"\exp({x})",
+    tex_rule=(r"\exp({x})",),
     array=lambda np, x: np.exp(x),
     torch="torch.exp({x})",
     jax="jnp.exp({x})",
@@ -271,6 +309,9 @@ LOG = _op(
     grads=lambda x, out: (div(1.0, x),),
     code="log({x})",
     rule=("1/{x}",),
+    formula="log({x})",
+    tex=r"\log({x})",
+    tex_rule=(r"\frac{1}{{x}}",),
     array=lambda np, x: np.log(x),
     torch="torch.log({x})",
     jax="jnp.log({x})",
@@ -284,6 +325,9 @@ SIGMOID = _op(
     grads=lambda x, out: (out * (1.0 - out),),
     code="sigmoid({x})",
     rule=("σ(1−σ)",),
+    formula="σ({x})",
+    tex=r"\sigma({x})",
+    tex_rule=(r"\sigma (1-\sigma )",),
     array=lambda np, x: _np_sigmoid(np, x),
     torch="torch.sigmoid({x})",
     jax="jax.nn.sigmoid({x})",
@@ -297,6 +341,9 @@ TANH = _op(
     grads=lambda x, out: (1.0 - out * out,),
     code="tanh({x})",
     rule=("1−tanh²",),
+    formula="tanh({x})",
+    tex=r"\tanh({x})",
+    tex_rule=(r"1-\tanh ^{2}",),
     array=lambda np, x: np.tanh(x),
     torch="torch.tanh({x})",
     jax="jnp.tanh({x})",
@@ -312,6 +359,9 @@ RELU = _op(
     gates=("out",),
     code="relu({x})",
     rule=("step({x})",),
+    formula="ReLU({x})",
+    tex=r"\operatorname{ReLU}({x})",
+    tex_rule=(r"\operatorname{step}({x})",),
     array=lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)),
     torch="torch.relu({x})",
     jax="jax.nn.relu({x})",
@@ -326,6 +376,9 @@ STEP = _op(
     gates=("always",),
     code="step({x})",
     rule=("0",),
+    formula="step({x})",
+    tex=r"\operatorname{step}({x})",
+    tex_rule=("0",),
     array=lambda np, x: np.where(x > 0, 1.0, 0.0),
     torch="({x} > 0).double()",
     jax="jnp.where({x} > 0, 1.0, 0.0)",
@@ -341,6 +394,9 @@ STOP = _op(
     gates=("always",),
     code="stop_gradient({x})",
     rule=("0",),
+    formula="stop({x})",
+    tex=r"\operatorname{stop}({x})",
+    tex_rule=("0",),
     array=lambda np, x: x,
     torch="{x}.detach()",
     jax="jax.lax.stop_gradient({x})",
@@ -357,6 +413,10 @@ GATE = _op(
     gates=("y", "always"),  # so it masks its own gradient too: the graph of a graph is right
     code="gate({x}, {y})",
     rule=("1 where {y} ≠ 0, else 0", "0"),
+    formula="{x} gate {y}",
+    tex=r"{x} \,\text{gate}\, {y}",
+    tex_rule=(r"1 \text{ where } {y} \neq 0 \text{, else } 0", "0"),
+    function="gate",
     array=lambda np, x, y: np.where(y == 0, 0.0, x),
     torch="torch.where({y} == 0, torch.zeros_like({y}), {x})",
     jax="jnp.where({y} == 0, 0.0, {x})",
@@ -419,7 +479,7 @@ def _unary(op: Op) -> Callable[[Any], Any]:
             return apply(op)
         return forward(_to_float(x, op.name))
 
-    fn.__name__ = fn.__qualname__ = op.name
+    fn.__name__ = fn.__qualname__ = op.function
     fn.__doc__ = f"{op.name}(x): a new node for a Value, an IEEE float (inf/nan) for a number."
     return fn
 
@@ -434,7 +494,7 @@ def _binary(op: Op, operator_fn: Callable[[Any, Any], Any]) -> Callable[[Any, An
             return operator_fn(x, y)  # the Value's own operator: a number stays a number operand
         return forward(_to_float(x, op.name), _to_float(y, op.name))
 
-    fn.__name__ = fn.__qualname__ = {"div": "div", "pow": "power", "gate": "gate"}[op.name]
+    fn.__name__ = fn.__qualname__ = op.function
     fn.__doc__ = f"{fn.__name__}(x, y): IEEE-safe on floats (inf/nan, no errors), a node on Values."
     return fn
 

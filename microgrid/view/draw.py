@@ -8,14 +8,17 @@ in ``ops.OPS``:
 * a number operand is folded into the op (``× 3``, ``+ 1``) instead of being a node of its own;
 * an op whose inputs can't be swapped (``op.symmetric`` is False: − ÷ ^) spells out which input
   is which, ``1 − a``, ``t3 ^ 2``, using the names of the records;
-* ``show_local=True`` writes on each edge the local derivative ∂out/∂in at the current values,
-  from ``op.grads``, as the course's figure does (∂v/∂u = 1, ∂u/∂b = 2).
+* ``show_local=True`` writes on each edge the local derivative ∂out/∂in that the backward pass
+  multiplies by there, as the course's figure does (∂v/∂u = 1, ∂u/∂b = 2); it is read from the
+  pass's own records (``Reading.edge``), so an edge the engine masks (a ReLU that is off, a gate
+  at 0) says ``no flow``, as the engine adds nothing there.
 
-Names come from ``view.names.node_names``, shared by every view, so ``t3`` in a picture is
-``t3`` in an explanation. The layout direction follows the graph's shape (a long chain is laid
-out top to bottom, so the picture fits a screen); ``color="grad"`` shades nodes by |grad| on a
-log scale, and ``group="neuron"``/``"layer"`` folds each neuron (or layer) of a ``microgrid.nn``
-model into one box (see ``view.groups``).
+Names and records come from the graph's one ``Reading`` (``microgrid.read``), shared by every
+view, so ``t3`` in a picture is ``t3`` in an explanation. The layout direction follows the
+graph's shape (a long chain is laid out top to bottom, so the picture fits a screen);
+``color="grad"`` shades nodes by |grad| on a log scale spread over the graph's own range, and
+``group="neuron"``/``"layer"`` folds each neuron (or layer) of a ``microgrid.nn`` model into one
+box (see ``view.groups``).
 
 The DOT node ids are ``v0, v1 ...`` for Values (``v0`` is the first output), ``v0op`` for the op
 that made ``v0``, ``g0, g1 ...`` for group boxes, so other tools can find nodes in the SVG.
@@ -28,15 +31,15 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Iterable
 from typing import Any
 
-from ..engine.autograd import topological_order
 from ..engine.value import Value
 from .fonts import FONTNAME, check_labels
 from .groups import GROUPS, Group, find_groups
-from .names import node_names
 from .names import number as _num
+from .reading import Reading, read
 
 INSTALL_HINT = ("install Graphviz's `dot` program: apt install graphviz, brew install graphviz, "
                 "conda install -c conda-forge graphviz or choco install graphviz")
@@ -51,7 +54,8 @@ OP_COLOR = "#eeeeee"
 GROUP_COLOR = "#e3f4e1"  # a neuron or layer folded into one box
 LOCAL_COLOR = "#1f4e9a"  # the local derivatives written on edges
 
-# color="grad": light to dark with |grad| on a log scale; exactly 0 stands apart (a dead ReLU)
+# color="grad": light to dark with |grad| on a log scale over the graph's own range; exactly 0
+# stands apart (a dead ReLU)
 GRAD_SHADES = ("#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 ZERO_COLOR = "#ffd6d6"  # grad exactly 0: no gradient reaches this node
 NONFINITE_COLOR = "#ff66cc"  # grad inf or nan
@@ -77,8 +81,9 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
          show_local: bool = False, color: str = "kind", group: str | None = None) -> Any:
     """A ``graphviz.Digraph`` of the graph below ``root``: name | data | grad for each Value.
 
-    ``root`` is a Value, a sequence of Values (several outputs in one picture), or anything with
-    a ``graph_roots()`` method returning Values, such as a traced function. In Jupyter the result
+    ``root`` is a Value, a sequence of Values (several outputs in one picture), anything with
+    a ``graph_roots()`` method returning Values, such as a traced function, or the graph's
+    ``microgrid.read``. In Jupyter the result
     shows itself; ``.render()``/``.pipe()`` make files, or pass ``path="graph.png"`` to save at
     once (png, svg, pdf or dot, from the extension).
 
@@ -87,17 +92,19 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
       then TB; a default picture a little too big for that screen is shrunk to fit it.
     - ``show_grad`` defaults to True, but to False for a traced function: its recorded graph is
       run as code, not by ``backward()``, so its nodes' ``.grad`` say nothing.
-    - ``show_local=True`` labels each edge into an op with ∂out/∂in at the current values.
-    - ``color="grad"`` shades each node by |grad| on a log scale, with a legend; a grad of
-      exactly 0 has a colour of its own. The default, "kind", colours leaves and outputs.
+    - ``show_local=True`` labels each edge into an op with ∂out/∂in as the backward pass
+      uses it (``no flow`` where the op masks it: a ReLU that is off).
+    - ``color="grad"`` shades each node by |grad| on a log scale from the smallest to the
+      largest |grad| of this graph, with a legend; a grad of exactly 0 has a colour of its
+      own. The default, "kind", colours leaves and outputs.
     - ``group="neuron"`` (or ``"layer"``) draws each neuron (layer) of a ``microgrid.nn`` model
       as one box; everything else is drawn as usual.
 
     A graph with more than ``max_nodes`` Values raises ``ValueError`` instead of producing an
     unreadable picture that takes minutes to lay out: draw one sample's graph, or group it.
     """
-    roots = _roots(root)
     traced = hasattr(root, "graph_roots")
+    roots = root.roots if isinstance(root, Reading) else _roots(root)
     if show_grad is None:
         show_grad = not traced
     if rankdir is not None and rankdir not in RANKDIRS:
@@ -116,11 +123,9 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
         raise ValueError("color='grad' shades by .grad, which a traced function's nodes don't "
                          "have (its backward is code); draw the eager graph after backward()")
     fmt = _format_of(path) if path is not None else None
-    nodes = _collect(roots, max_nodes)
-    for v in nodes:
-        if type(v.label) is not str:
-            raise TypeError(f"a Value's label must be a str, not {type(v.label).__name__} "
-                            f"({v.label!r}); set v.label = str(...)")
+    reading = read(root if isinstance(root, Reading) else roots, max_nodes, "draw")
+    order = reading.order  # inputs first, so names match every other view's (t1 is t1)
+    nodes = order
     if show_local and all(v._op is None for v in nodes):
         raise ValueError("show_local=True labels the edges into ops with local derivatives, "
                          "but this graph is a single Value with no op: there is no edge to label")
@@ -129,10 +134,10 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
                          "draw without group= to see every local derivative")
     check_labels(v.label for v in nodes)
 
-    ids = {v: f"v{i}" for i, v in enumerate(nodes)}
-    # inputs first, in the engine's own order, so names match every other view's (t1 is t1)
-    order = list(dict.fromkeys(v for r in roots for v in topological_order(r)))
-    names = node_names(order)
+    ids: dict[Value, str] = {}
+    for v in [*roots, *reversed(order)]:  # v0 is the first output
+        ids.setdefault(v, f"v{len(ids)}")
+    names = dict(reading.names)  # a group's box renames its output below
     groups = find_groups(order, group, roots) if group is not None else {}
     if group is not None and not groups:
         raise ValueError(f"group={group!r} found no neuron in this graph: a neuron's parameters "
@@ -142,7 +147,7 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     shown = [v for v in nodes if v not in groups]  # the legend spans what the picture shows
     shown += [g.output for g in set(groups.values()) if g.output is not None]
     shade = _GradShade([v.grad for v in shown]) if color == "grad" else None
-    is_root = set(roots)
+    is_root = set(reading.roots)
     boxes: dict[Group, str] = {}
     for g in dict.fromkeys(groups.values()):
         if g.output is not None:  # what is read from the box is called as the box is
@@ -182,19 +187,19 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
             continue
         op_name = name + "op"
         plan.op(op_name, _op_label(v, names))
-        local = _local_derivatives(v) if show_local else None
-        for i, x in enumerate(v.inputs):
+        inputs = v.inputs
+        for i, x in enumerate(inputs):
             if type(x) is not Value:
                 continue  # a number operand is written in the op's label
-            label = f"∂{names[v]}/∂{names[x]} = {_num(local[i])}" if local else ""
+            label = _local_label(reading, v, i, names) if show_local else ""
             plan.edge(drawn(x), op_name, label)
         plan.edge(op_name, name)
 
     import graphviz
 
     graph = _digraph_class()(
-        graph_attr={**_layout(plan, rankdir), "fontname": FONTNAME, "nodesep": "0.18",
-                    "ranksep": "0.3"},
+        graph_attr={**_layout(plan, rankdir), "fontname": FONTNAME,
+                    "nodesep": "0.3" if show_local else "0.18", "ranksep": "0.3"},
         node_attr={"fontname": FONTNAME, "fontsize": "12", "margin": "0.07,0.03",
                    "height": "0", "width": "0"},
         edge_attr={"fontname": FONTNAME, "fontsize": "10", "arrowsize": "0.7"})
@@ -267,10 +272,19 @@ def _op_label(v: Value, names: dict[Value, str]) -> str:
     return " ".join([op.symbol, *numbers])
 
 
-def _local_derivatives(v: Value) -> tuple[float, ...]:
-    """∂v/∂input for each input of v at the current values: the op table's ``grads`` on floats."""
-    args = [x.data if type(x) is Value else x for x in v.inputs]
-    return tuple(float(d) for d in v._op.grads(*args, v.data))
+def _local_label(reading: Reading, v: Value, i: int, names: dict[Value, str]) -> str:
+    """The edge from v's input ``i`` into its op: ∂v/∂input as the backward pass multiplies by
+    it (its record), or ``no flow`` where the engine adds nothing (a mask). Where both inputs
+    are one node (a − a) the op table's operand names say which edge is which. Padded with a
+    space each side, so two labels that meet at one op never run together."""
+    op: Any = v._op
+    x = v.inputs[i]
+    head = f"∂{names[v]}/∂{names[x]}"
+    if len(v.inputs) == 2 and v._x is v._y and not op.symmetric:
+        head += f" ({op.operands[i]})"
+    step = reading.edge(v, i)
+    text = f"{head} = {_num(step.local)}" if step is not None else f"{head}: no flow"
+    return f" {text} "
 
 
 class _Plan:
@@ -347,21 +361,21 @@ class _Plan:
 
 
 class _GradShade:
-    """Fill colours by |grad| on a log scale: one shade per decade (or per few decades when the
-    grads span more than there are shades), from the grads of the drawn graph."""
+    """Fill colours by |grad| on a log scale spread over the drawn graph's own range: the
+    smallest nonzero finite |grad| gets the lightest shade, the largest the darkest, so the
+    grads 1, 3, 6 and 9 of J = 3(a+bc) get four shades, and grads from 1e-8 to 1e3 share the
+    palette out by orders of magnitude."""
 
     def __init__(self, grads: list[float]) -> None:
         logs = [math.log10(abs(g)) for g in grads if g != 0 and math.isfinite(g)]
-        hi = math.ceil(max(logs)) if logs else 0
-        lo = math.floor(min(logs)) if logs else -1
-        hi = max(hi, lo + 1)
-        self.per = -(-(hi - lo) // len(GRAD_SHADES))  # decades per shade
-        self.steps = -(-(hi - lo) // self.per)
-        self.lo = hi - self.steps * self.per
-        # spread the shades used over the whole palette, darkest for the largest grads
-        n = len(GRAD_SHADES)
-        self.shades = [GRAD_SHADES[round(i * (n - 1) / max(self.steps - 1, 1))]
-                       for i in range(self.steps)] if self.steps > 1 else [GRAD_SHADES[-2]]
+        self.lo = min(logs) if logs else 0.0
+        self.hi = max(logs) if logs else 0.0
+        # one band per shade but the palest (too close to white to tell apart); a graph whose
+        # grads are all the same size gets the middle one
+        palette = GRAD_SHADES[1:]
+        self.steps = len(palette) if self.hi > self.lo else 1
+        self.width = (self.hi - self.lo) / self.steps
+        self.shades = list(palette) if self.steps > 1 else [palette[len(palette) // 2]]
         self.used: set[str] = set()
 
     def fill(self, g: float) -> str:
@@ -369,8 +383,10 @@ class _GradShade:
             color = ZERO_COLOR
         elif not math.isfinite(g):
             color = NONFINITE_COLOR
+        elif self.steps == 1:
+            color = self.shades[0]
         else:
-            i = int((math.log10(abs(g)) - self.lo) // self.per)
+            i = int((math.log10(abs(g)) - self.lo) / self.width)
             color = self.shades[min(max(i, 0), self.steps - 1)]
         self.used.add(color)
         return color
@@ -379,13 +395,19 @@ class _GradShade:
         return fill in GRAD_SHADES[-2:]
 
     def legend(self) -> str:
-        """An HTML-like table: each shade with its range of |grad|, then 0 and inf/nan."""
+        """An HTML-like table: each shade used with its range of |grad|, then 0 and inf/nan."""
         rows = ['<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">',
                 '<tr><td colspan="2"><b>|grad|</b> (log scale)</td></tr>']
         for i in reversed(range(self.steps)):
-            a = self.lo + i * self.per
+            if self.shades[i] not in self.used:
+                continue
+            if self.steps == 1:
+                what = _power(self.lo)
+            else:
+                what = (f"{_power(self.lo + i * self.width)} to "
+                        f"{_power(self.lo + (i + 1) * self.width)}")
             rows.append(f'<tr><td bgcolor="{self.shades[i]}" width="18"></td>'
-                        f'<td align="left">{_power(a)} to {_power(a + self.per)}</td></tr>')
+                        f'<td align="left">{what}</td></tr>')
         rows.append(f'<tr><td bgcolor="{ZERO_COLOR}"></td>'
                     f'<td align="left">exactly 0: no gradient</td></tr>')
         if NONFINITE_COLOR in self.used:
@@ -394,9 +416,14 @@ class _GradShade:
         return "".join(rows) + "</table>>"
 
 
-def _power(e: int) -> str:
-    """10^e as a short number: 1, 0.01, 1e-05."""
-    return _num(10.0**e).translate(_HTML_SPECIAL)
+def _power(e: float) -> str:
+    """10^e as a short number (1, 0.01, 3.162, 1e-05), the float maximum at most: the top of
+    the range is a grad the graph has, so 10^e is a finite number."""
+    try:
+        x = 10.0**e
+    except OverflowError:
+        x = math.inf
+    return _num(min(x, sys.float_info.max)).translate(_HTML_SPECIAL)
 
 
 def save(graph: Any, path: str | os.PathLike[str], fmt: str | None = None) -> None:
@@ -426,34 +453,6 @@ def _roots(root: Any) -> list[Value]:
         if type(v) is not Value:
             raise TypeError(f"draw(): output {i} is {type(v).__name__}, not a Value")
     return list(dict.fromkeys(roots))  # the same output twice is drawn once
-
-
-def _collect(roots: list[Value], max_nodes: int) -> list[Value]:
-    """Every Value below the roots, each once (a loop, not recursion: deep chains draw).
-
-    Past ``max_nodes`` it only counts, and stops counting at a cap, so that a graph of a
-    whole data set is refused in a fraction of a second rather than walked to the end.
-    """
-    cap = max(100 * max_nodes, 100_000)
-    seen: dict[Value, None] = {}
-    stack = list(roots)
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen[v] = None
-        if len(seen) > cap:
-            break
-        for x in v.inputs:
-            if type(x) is Value and x not in seen:
-                stack.append(x)
-    n = len(seen)
-    if n > max_nodes:
-        many = f"more than {cap:,}" if n > cap else f"{n:,}"
-        raise ValueError(f"the graph has {many} Values, more than max_nodes={max_nodes:,}; "
-                         "draw one sample's graph (e.g. the loss of a single example), "
-                         "or raise max_nodes")
-    return list(seen)
 
 
 def _escape(text: str) -> str:

@@ -9,17 +9,19 @@
     <BLANKLINE>
     dJ/dJ = 1
     dJ/dv = dJ/dJ · ∂J/∂v = 1 · 3 = 3
-    dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
     dJ/du = dJ/dv · ∂v/∂u = 3 · 1 = 3
-    dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
     dJ/dc = dJ/du · ∂u/∂c = 3 · b = 3 · 3 = 9
+    dJ/db = dJ/du · ∂u/∂b = 3 · c = 3 · 2 = 6
+    dJ/da = dJ/dv · ∂v/∂a = 3 · 1 = 3
 
-The forward lines say what each node is; the backward lines, in the order the engine completes
-each gradient, are the chain rule with symbols, then the local rule with the graph's names, then
-numbers, then the result. A node used by several
-others gets one term per use and their sum. Everything is read from ``backward_steps`` (the
-engine's own arithmetic, so every result is ``grad()``'s to the bit) and named by
-``node_names``, so ``t1`` here is the ``t1`` of the drawing and of the step-through page.
+The forward lines say what each node is, in the order the expression is read; the backward
+lines, in the order the engine completes each gradient (the forward order reversed), are the
+chain rule with symbols, then the local rule with the graph's names, then numbers, then the
+result. A node used by several others gets one term per use and their sum. Everything is read
+from the graph's one ``Reading`` (``microgrid.read``): its backward records (the engine's own
+arithmetic, so every result is ``grad()``'s to the bit) and its names, so ``t1`` here is the
+``t1`` of the tree, the drawing and the step-through page. How each op is written (``b · c``,
+its rule, its LaTeX) is its entry in the op table.
 
 ``step_line``, ``running_sum`` and ``forward_line`` give the single lines the step-through page
 shows, so the page and this text use the same words.
@@ -32,10 +34,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..engine.autograd import topological_order
-from ..engine.steps import Step, backward_steps
+from ..engine.autograd import paused_gc
+from ..engine.steps import Step
 from ..engine.value import Value
-from .names import node_names
+from .names import fill
+from .reading import Reading, read
 
 MAX_NODES = 200  # lines past this are no longer read; explain(nodes=[...]) picks a few
 # a node every use of which masks the gradient (relu at x ≤ 0, step): the engine adds nothing
@@ -43,9 +46,10 @@ NO_FLOW = "every use of it passes no gradient back"
 MAX_TERMS = 8  # a node used more often shows its first and last terms, and how many between
 
 
-def explain(root: Value, nodes: Sequence[Value | str] | None = None,
+def explain(root: Value | Reading, nodes: Sequence[Value | str] | None = None,
             max_nodes: int = MAX_NODES) -> Explanation:
-    """The worked derivation of every gradient below ``root``, in backward order.
+    """The worked derivation of every gradient below ``root`` (a Value, or its
+    ``microgrid.read``), in backward order.
 
     ``str()`` of the result is plain text, Jupyter shows it as rendered math, ``.to_markdown()``
     and ``.to_latex()`` give an answer key to paste. ``nodes`` (Values, or labels and the names
@@ -54,16 +58,16 @@ def explain(root: Value, nodes: Sequence[Value | str] | None = None,
     thousand-line derivation, and the nodes you care about are usually few. Nothing in the
     graph changes (no ``.grad``, no label).
     """
-    if type(root) is not Value:
+    if type(root) is not Value and not isinstance(root, Reading):
         raise TypeError(f"explain() takes a Value, not {type(root).__name__}")
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+    reading = read(root)
+    root, order, names = reading.root, reading.order, reading.names
     if root._op is None:
         raise ValueError("explain(): the root is a leaf (a Value no op made, or one made under "
                          "no_grad()), so there is nothing to derive; pass the output of an "
                          "expression")
-    order = topological_order(root)
-    names = node_names(order)
     if nodes is None:
         if len(order) > max_nodes:
             raise ValueError(f"the graph has {len(order):,} Values, more than "
@@ -72,7 +76,8 @@ def explain(root: Value, nodes: Sequence[Value | str] | None = None,
         chosen = None
     else:
         chosen = set(find_nodes(nodes, order, names, root, "explain"))
-    return Explanation(root, order, names, backward_steps(root), chosen)
+    with paused_gc():  # lists of records per node and no cycle: nothing for the collector
+        return Explanation(reading, chosen)
 
 
 class Explanation:
@@ -81,16 +86,13 @@ class Explanation:
     ``forward`` and ``backward`` hold the lines as plain text, for a program to read.
     """
 
-    def __init__(self, root: Value, order: list[Value], names: dict[Value, str],
-                 steps: list[Step], chosen: set[Value] | None) -> None:
-        self.root = root
-        self.names = names
-        terms: dict[Value, list[Step]] = {}
-        for s in steps:
-            terms.setdefault(s.node, []).append(s)
+    def __init__(self, reading: Reading, chosen: set[Value] | None) -> None:
+        self.reading = reading
+        self.root = root = reading.root
+        self.names = names = reading.names
+        order, terms, uses = reading.order, reading.terms, reading.uses
         backward = [v for v in reversed(order) if chosen is None or v in chosen]
-        self._rows = [(v, terms.get(v, []), _cut(v, terms.get(v, []), uses))
-                      for uses in [_uses(order)] for v in backward]
+        self._rows = [(v, terms.get(v, []), _cut(v, terms.get(v, []), uses)) for v in backward]
         # the forward lines of every op node a backward line names
         shown = set(backward)
         if chosen is not None:
@@ -126,9 +128,8 @@ class Explanation:
 
 
 def graph_names(root: Value) -> dict[Value, str]:
-    """The names every view gives the nodes below ``root``: ``node_names`` in topological
-    order, the root last."""
-    return node_names(topological_order(root))
+    """The names every view gives the nodes below ``root``: its ``Reading``'s, the root last."""
+    return read(root).names
 
 
 def forward_line(node: Value, names: dict[Value, str]) -> str:
@@ -161,7 +162,7 @@ def running_sum(step: Step) -> str:
 def named_rule(step: Step, names: dict[Value, str]) -> str:
     """The step's local rule with the graph's names in: ``"c"`` for ∂(b·c)/∂b, ``"3"`` for
     ∂(3·v)/∂v (a number operand stays a number)."""
-    return _fill(step.rule_template, step.consumer, names, _name_text)
+    return fill(step.rule_template, step.consumer, lambda v: _name_text(v, names))
 
 
 def num(x: float) -> str:
@@ -228,18 +229,6 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
 
 
 # --- plain text ------------------------------------------------------------------------------
-
-
-def _uses(order: list[Value]) -> dict[Value, list[Value]]:
-    """For each node, the nodes computed from it, once each, in the graph's order."""
-    uses: dict[Value, list[Value]] = {}
-    for c in order:
-        for x in c.inputs:
-            if isinstance(x, Value):
-                found = uses.setdefault(x, [])
-                if c not in found:
-                    found.append(c)
-    return uses
 
 
 def _cut(node: Value, steps: list[Step], uses: dict[Value, list[Value]]) -> list[Value]:
@@ -329,32 +318,14 @@ def _name_text(x: Value | float, names: dict[Value, str]) -> str:
     return names[x] if isinstance(x, Value) else _factor(x)
 
 
-def _fill(template: str, consumer: Value, names: dict[Value, str], show: Any) -> str:
-    inputs = consumer.inputs
-    text = template.replace("{x}", show(inputs[0], names))
-    if len(inputs) > 1:
-        text = text.replace("{y}", show(inputs[1], names))
-    return text.replace("{out}", show(consumer, names))
-
-
 def _formula(node: Value, names: dict[Value, str]) -> str:
+    """What ``node`` computes, as the op table writes it: ``b · c``, ``σ(z)``, ``−v``."""
     op: Any = node._op
-    inputs = node.inputs
-    x = _name_text(inputs[0], names)
-    if op.arity == 1:
-        return f"−{x}" if op.name == "neg" else f"{op.symbol}({x})"
-    y = _name_text(inputs[1], names)
-    if op.name == "pow":
-        return f"{x}^{y}"
-    return f"{x} {'·' if op.name == 'mul' else op.symbol} {y}"
+    return fill(op.formula, node, lambda v: _name_text(v, names))
 
 
 # --- LaTeX -----------------------------------------------------------------------------------
 
-_TEX_RULE = [("·", r" \cdot "), ("−", "-"), ("σ", r"\sigma "), ("²", "^{2}"), ("ln ", r"\ln "),
-             ("tanh", r"\tanh "), ("exp", r"\exp"), ("step", r"\operatorname{step}")]
-_TEX_FUNCTION = {"exp": r"\exp", "log": r"\log", "sigmoid": r"\sigma", "tanh": r"\tanh",
-                 "relu": r"\operatorname{ReLU}", "step": r"\operatorname{step}"}
 _TEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "^": r"\^{}",
                 "#": r"\#", "$": r"\$", "%": r"\%", "&": r"\&", "~": r"\~{}"}
 _UNSUBSCRIPT = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
@@ -392,18 +363,10 @@ def _tex_operand(x: Value | float, names: dict[Value, str]) -> str:
 
 
 def _tex_rule(step: Step, names: dict[Value, str]) -> str:
-    text = step.rule_template
-    for key, mark in (("{x}", "\x00"), ("{y}", "\x01"), ("{out}", "\x02")):
-        text = text.replace(key, mark)
-    for a, b in _TEX_RULE:
-        text = text.replace(a, b)
-    text = re.sub(r"\^\(([^()]*)\)", r"^{\1}", text)  # x^(y−1) -> x^{y-1}
-    text = re.sub(r"\^([\x00-\x02])", r"^{\1}", text)
-    inputs = step.consumer.inputs
-    text = text.replace("\x00", _tex_operand(inputs[0], names))
-    if len(inputs) > 1:
-        text = text.replace("\x01", _tex_operand(inputs[1], names))
-    return text.replace("\x02", tex_name(names[step.consumer])).strip()
+    """The step's local rule in LaTeX (the op table's ``tex_rule``) with the graph's names."""
+    op: Any = step.consumer._op
+    return fill(op.tex_rule[step.operand], step.consumer,
+                lambda v: _tex_operand(v, names)).strip()
 
 
 def _tex_d(r: str, n: str) -> str:
@@ -456,15 +419,6 @@ def _tex_forward(node: Value, names: dict[Value, str]) -> str:
 
 
 def _tex_formula(node: Value, names: dict[Value, str]) -> str:
+    """What ``node`` computes in LaTeX, as the op table's ``tex`` writes it."""
     op: Any = node._op
-    inputs = node.inputs
-    x = _tex_operand(inputs[0], names)
-    if op.arity == 1:
-        function = _TEX_FUNCTION.get(op.name, rf"\operatorname{{{op.symbol}}}")
-        formula = f"-{x}" if op.name == "neg" else f"{function}({x})"
-    else:
-        y = _tex_operand(inputs[1], names)
-        formula = {"add": f"{x} + {y}", "sub": f"{x} - {y}", "mul": rf"{x} \cdot {y}",
-                   "div": rf"\frac{{{x}}}{{{y}}}", "pow": f"{{{x}}}^{{{y}}}"
-                   }.get(op.name, rf"{x} \,\text{{{op.symbol}}}\, {y}")
-    return formula
+    return fill(op.tex, node, lambda v: _tex_operand(v, names))

@@ -31,9 +31,9 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine.autograd import grad, topological_order
+from ..engine.autograd import grad
 from ..engine.ops import is_number
-from ..engine.steps import Step, backward_steps
+from ..engine.steps import Step
 from ..engine.value import Value
 from ..i18n import _, get_language, language
 from .explain import (
@@ -48,7 +48,7 @@ from .explain import (
     named_rule,
     num,
 )
-from .names import node_names
+from .reading import Reading, read
 
 TOL = 1e-6
 
@@ -57,7 +57,7 @@ SIGN, FACTOR, TERM, VALUE, SWAPPED, ROUNDING, OTHER = (
     "sign", "factor", "missing term", "value", "swapped", "rounding", "other")
 
 
-def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL,
+def compare_grads(root: Value | Reading, yours: Mapping[Any, Any], tol: float = TOL,
                   lang: str | None = None) -> GradReport:
     """Your d root/d node for each key of ``yours`` against the engine's.
 
@@ -77,9 +77,14 @@ def compare_grads(root: Value, yours: Mapping[Any, Any], tol: float = TOL,
         return _compare_grads(root, yours, tol)
 
 
-def _compare_grads(root: Value, yours: Mapping[Any, Any], tol: float) -> GradReport:
-    if type(root) is not Value:
+def _compare_grads(root: Value | Reading, yours: Mapping[Any, Any], tol: float) -> GradReport:
+    if isinstance(root, Reading):  # the graph already read for another view
+        reading = root
+        root = reading.root
+    elif type(root) is not Value:
         raise TypeError(f"compare_grads() takes a Value, not {type(root).__name__}")
+    else:
+        reading = read(root)
     if root._op is None:
         raise ValueError(_("compare_grads(): the root is a leaf (a Value no op made, or one "
                            "made under no_grad()), so it has no gradients to compare; pass the "
@@ -93,8 +98,7 @@ def _compare_grads(root: Value, yours: Mapping[Any, Any], tol: float) -> GradRep
     if not is_number(tol) or isinstance(tol, bool) or not tol >= 0:
         raise ValueError(f"compare_grads(): tol must be a number >= 0, not {tol!r}")
     tol = _float(tol)
-    order = topological_order(root)
-    names = node_names(order)
+    order, names = reading.order, reading.names
     keys = _printed_names(list(yours), order, names, root)
     nodes = find_nodes(keys, order, names, root, "compare_grads", what="keys",
                        derivatives=True)
@@ -112,7 +116,7 @@ def _compare_grads(root: Value, yours: Mapping[Any, Any], tol: float) -> GradRep
     if not report.ok:
         given = {v: y for v, y in zip(nodes, mine)}
         wrong = {v for v, row in zip(nodes, rows) if not row.ok}
-        _diagnose(report, root, order, names, backward_steps(root), given, wrong, tol)
+        _diagnose(report, reading, given, wrong, tol)
     return report
 
 
@@ -210,9 +214,8 @@ class GradReport:
 # --- the diagnosis ---------------------------------------------------------------------------
 
 
-def _diagnose(report: GradReport, root: Value, order: list[Value], names: dict[Value, str],
-              steps: list[Step], given: dict[Value, float], wrong: set[Value],
-              tol: float) -> None:
+def _diagnose(report: GradReport, reading: Reading, given: dict[Value, float],
+              wrong: set[Value], tol: float) -> None:
     """Fill ``report``'s first_wrong, why, slips and follows.
 
     One walk in backward order. ``known`` is each node's gradient as the learner's derivation
@@ -221,12 +224,11 @@ def _diagnose(report: GradReport, root: Value, order: list[Value], names: dict[V
     A wrong node whose answer is its ``expect`` follows from an earlier slip (``cause`` is the
     first wrong node above it); otherwise the slip is at this node, and ``_slip`` names it.
     """
-    terms: dict[Value, list[Step]] = {}
-    for s in steps:
-        terms.setdefault(s.node, []).append(s)
+    root, order, names = reading.root, reading.order, reading.names
+    terms = reading.terms
     known: dict[Value, float] = {root: given.get(root, 1.0)}
     cause: dict[Value, Value | None] = {root: root if root in wrong else None}
-    constants = _Constants(order, steps, names)
+    constants = _Constants(reading)
     for v in reversed(order):
         if v is root:
             continue
@@ -268,7 +270,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
     sentence naming it, then the worked line."""
     r, n = names[root], names[v]
     d = _d(r, n)
-    line = worked_line(v, ts, known, names, root, None if ts else constants.consumers(root))
+    line = worked_line(v, ts, known, names, root, None if ts else constants.reading.uses)
     mine = {"d": d, "yours": _num(y), "line": line}  # every sentence starts from "your dJ/dx"
 
     def near(a: float, b: float) -> bool:
@@ -371,11 +373,11 @@ def worked_line(v: Value, ts: list[Step], known: dict[Value, float], names: dict
                 root: Value, consumers: dict[Value, list[Value]] | None = None) -> str:
     """``v``'s line of the derivation, as ``explain`` writes it, with the upstream gradients
     the learner's derivation has (``known``): what the step should have given from there.
-    ``consumers`` (``_consumers(root)``, made once by the caller) names the uses that mask."""
+    ``consumers`` (the reading's ``uses``) names the uses that mask."""
     r, n = names[root], names[v]
     if not ts:  # every use masks it (relu at x <= 0): explain's line, naming those uses
         if consumers is None:
-            consumers = _consumers(root)
+            consumers = read(root).uses
         cut = list({id(c): c for c in consumers.get(v, [])}.values())  # each once, in order
         return _text_line(v, ts, root, names, cut)
     ups = {id(s): known[s.consumer] for s in ts}
@@ -442,11 +444,11 @@ class _Constants:
     pass and every number operand, found by value in one dict (a slip's factor is looked up,
     not searched for)."""
 
-    def __init__(self, order: list[Value], steps: list[Step], names: dict[Value, str]) -> None:
-        self.names = names
-        self.order = order
-        self.steps = steps
-        self._consumers: dict[Value, list[Value]] | None = None
+    def __init__(self, reading: Reading) -> None:
+        self.reading = reading  # its uses name the uses that mask, when a slip needs them
+        self.names = reading.names
+        self.order = reading.order
+        self.steps = reading.steps
         self.found: dict[float, Any] | None = None  # made on the first look-up
 
     def _build(self) -> dict[float, Any]:
@@ -463,12 +465,6 @@ class _Constants:
         if math.isfinite(f) and f != 0 and abs(f) != 1:
             self.found.setdefault(_key(f), where)  # type: ignore[union-attr]
 
-    def consumers(self, root: Value) -> dict[Value, list[Value]]:
-        """``_consumers(root)``, made once for the whole report."""
-        if self._consumers is None:
-            self._consumers = _consumers(root)
-        return self._consumers
-
     def find(self, f: float) -> str:
         if not math.isfinite(f):
             return ""
@@ -481,16 +477,6 @@ class _Constants:
                      node=self.names[where], formula=_formula(where, self.names))
         return f"{_partial(self.names[where.consumer], self.names[where.node])} = " \
                f"{_rule_value(where, self.names)}"
-
-
-def _consumers(root: Value) -> dict[Value, list[Value]]:
-    """For each node below ``root``, the nodes computed from it (one walk, by identity)."""
-    found: dict[Value, list[Value]] = {}
-    for c in topological_order(root):
-        for x in c.inputs:
-            if type(x) is Value:
-                found.setdefault(x, []).append(c)
-    return found
 
 
 def _key(f: float) -> float:

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import re
 
+from ..engine.ops import ADD, MUL
 from ..engine.value import Value
 
 GROUPS = ("neuron", "layer")
 
 PARAMETER = re.compile(r"(?P<neuron>(?P<layer>[^.\s]+)\.[^.\s]+)\.(?P<kind>w\d+|b)\Z")
-ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
 class Group:
@@ -41,8 +41,8 @@ class Group:
         """The box's formula: ``ReLU(w·x + b)``, ``4 neurons: tanh(w·x + b)``."""
         outs = [v for v in self.members if v.label in self.neurons]
         op = outs[0]._op if outs else None
-        formula = f"{op.symbol}(w·x + b)" if op is not None and op.name in ACTIVATIONS \
-            else "w·x + b"
+        # a one-input op named after the neuron is its activation (see _group_of)
+        formula = f"{op.symbol}(w·x + b)" if op is not None and op.arity == 1 else "w·x + b"
         if len(self.neurons) > 1:
             return f"{len(self.neurons)} neurons: {formula}"
         return formula
@@ -109,13 +109,13 @@ def _group_of(v: Value, found: dict[Value, Group], role: dict[Value, str]) -> Gr
     x, y = v._x, v._y
     gx = found.get(x) if type(x) is Value else None
     gy = found.get(y) if type(y) is Value else None
-    name = v._op.name
-    if name == "mul":  # w·x: a weight times something that is not a parameter
+    op = v._op
+    if op is MUL:  # w·x: a weight times something that is not a parameter
         for w, other in ((x, y), (y, x)):
             if type(w) is Value and role.get(w, "b") != "b" and other not in role:
                 return found[w]
         return None
-    if name == "add":  # + b, or two partial sums of the same neuron
+    if op is ADD:  # + b, or two partial sums of the same neuron
         if gx is None or gx is not gy:
             return None
         if x in role or y in role:

@@ -1,38 +1,46 @@
-"""One name per node, the same in every view: the drawing, the explanation and the step-through.
+"""One name per node, the same in every view: the tree, the drawing, the explanation, the
+step-through and the command line.
 
 A learner reads ``dJ/du`` in an explanation and looks for ``u`` in the picture, so every view
-names nodes through ``node_names``. A Value's label is its name. An unlabelled intermediate gets
-``t1, t2 ...`` and an unlabelled leaf ``x1, x2 ...``, numbered in topological order (inputs
-before results), skipping any name a label already takes. Two nodes with the same label are
-told apart by a subscript on the later ones (``a``, ``a₂``), so no two nodes in one picture or
-one derivation share a name.
+names nodes through ``node_names`` (``microgrid.read`` calls it once per graph). A Value's label
+is its name. An unlabelled output is ``J``, the course's name for what is differentiated (``out``
+if a label already takes ``J``); an unlabelled intermediate gets ``t1, t2 ...`` and an
+unlabelled leaf ``x1, x2 ...``, numbered in the order a person reads the expression (inputs
+before results, the left operand before the right: ``w1·x1`` is ``t1``, ``w2·x2`` is ``t2``),
+skipping any name a label already takes. Two nodes with the same label are told apart by a
+subscript on the later ones (``a``, ``a₂``), so no two nodes in one picture or one derivation
+share a name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 
 from ..engine.value import Value
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+ROOT_NAMES = ("J", "out")  # an unlabelled output's name: the first no label takes
 
 
-def node_names(nodes: Iterable[Value]) -> dict[Value, str]:
+def node_names(nodes: Iterable[Value], roots: Iterable[Value] = ()) -> dict[Value, str]:
     """A unique, readable name for each Value of ``nodes``, which come inputs first.
 
-    Labels are kept as they are (with a newline read as a space); see the module docstring for
-    the unlabelled and the duplicate cases.
+    Labels are kept as they are (with a newline read as a space); an unlabelled Value of
+    ``roots`` that an op made is ``J``; see the module docstring for the rest.
     """
     nodes = list(dict.fromkeys(nodes))
+    outputs = {id(r) for r in roots if r._op is not None and not r.label}
     taken = {v.label.replace("\n", " ") for v in nodes if v.label}
+    root_name = next((n for n in ROOT_NAMES if n not in taken), ROOT_NAMES[-1])
     names: dict[Value, str] = {}
     used: set[str] = set()
     count = {"t": 0, "x": 0}
     for v in nodes:
-        if v.label:
-            base = v.label.replace("\n", " ")
+        if v.label or id(v) in outputs:
+            base = v.label.replace("\n", " ") if v.label else root_name
             name, n = base, 1
-            while name in used:
+            while name in used or (not v.label and name in taken):
                 n += 1
                 name = base + str(n).translate(_SUBSCRIPT)
         else:
@@ -53,3 +61,15 @@ def number(x: float) -> str:
     if x == 0:
         return "0"
     return f"{x:.4g}"
+
+
+_SLOT = re.compile(r"\{(x|y|out)\}")
+
+
+def fill(template: str, node: Value, show: Callable[[Value | float], str]) -> str:
+    """An op table template (``"{x} · {y}"``, ``"1/{y}"``) with ``node``'s operands and result
+    written by ``show``, in one pass: what is put in is never read again, so a label such as
+    ``{y}`` stays a label."""
+    inputs = node.inputs
+    parts = {"x": inputs[0], "y": inputs[-1], "out": node}
+    return _SLOT.sub(lambda m: show(parts[m.group(1)]), template)

@@ -10,75 +10,85 @@
             ├── b  data=3  grad=6
             └── c  data=2  grad=9
 
-Each line is one Value: its op's symbol (from ``ops.OPS``), its label, data and grad. A number
-operand is shown as the number. A Value used by several others is printed in full once, tagged
-``[#n]``, and every later use refers back to it as ``↑ [#n]``, so a shared subgraph is never
-repeated and the text stays as long as the graph is big. The walk is a loop, so deep graphs
-print.
+Each line is one Value: its op's symbol (from ``ops.OPS``), its name (the one every view gives
+it: its label, ``t1`` for an unlabelled result, ``J`` for an unlabelled output), data and grad.
+A number operand is shown as the number. Every Value is printed in full once; a later use of it
+is the line ``↑ name`` (printed above). Past ``MAX_DEPTH`` levels a subtree is not indented
+further: the line ``↓ name`` stands for it and it is printed below as a tree of its own, so a
+running sum over a thousand samples is a thousand short lines, not a staircase of megabytes.
+The text grows as the graph does, and the walk is a loop, so deep graphs print.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..engine.autograd import paused_gc
 from ..engine.value import Value
 from .names import number as _num
+from .reading import Reading, read
+
+MAX_NODES = 10_000  # past this the text is too long to read: print one sample's graph
+MAX_DEPTH = 16  # levels of indentation before a subtree is continued below
 
 
-def tree(root: Value, show_grad: bool = True) -> str:
-    """The graph below ``root`` as an indented tree, one Value per line (see the module doc)."""
-    if type(root) is not Value:
+def tree(root: Value | Reading, show_grad: bool = True, max_nodes: int = MAX_NODES) -> str:
+    """The graph below ``root`` (a Value or its ``microgrid.read``) as an indented tree, one
+    Value per line (see the module doc). A graph of more than ``max_nodes`` Values is refused
+    in one line, as ``draw`` refuses it."""
+    if type(root) is not Value and not isinstance(root, Reading):
         raise TypeError(f"tree() takes a Value, not {type(root).__name__}")
-    shared = _shared(root)
-    ids: dict[Value, int] = {}  # shared Value -> its number, once printed
+    if type(max_nodes) is not int or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+    reading = read(root, max_nodes, "print")
+    names = reading.names
+    done: set[Value] = set()  # printed in full, or waiting below: never printed again
+    later: list[Value] = []  # subtrees continued below, in the order they were met
+    waiting: set[Value] = set()  # those of them not printed yet
     lines: list[str] = []
-    # (node, prefix of this line, prefix for its children): prefixes carry the tree's branches
-    stack: list[tuple[Value | float, str, str]] = [(root, "", "")]
-    while stack:
-        node, head, indent = stack.pop()
-        if type(node) is not Value:  # a number operand
-            lines.append(head + _num(node))
-            continue
-        if node in ids:
-            name = f"{node.label} " if node.label else ""
-            lines.append(f"{head}↑ {name}[#{ids[node]}]")
-            continue
-        tag = ""
-        if node in shared:
-            ids[node] = len(ids) + 1
-            tag = f"  [#{ids[node]}]"
-        lines.append(head + _describe(node, show_grad) + tag)
-        inputs = node.inputs
-        for i in reversed(range(len(inputs))):  # pushed last-first, so printed first-first
-            last = i == len(inputs) - 1
-            stack.append((inputs[i], indent + ("└── " if last else "├── "),
-                          indent + ("    " if last else "│   ")))
+
+    def block(top: Value) -> None:
+        # (node, depth, prefix of this line, prefix for its children)
+        stack: list[tuple[Any, int, str, str]] = [(top, 0, "", "")]
+        while stack:
+            node, depth, head, indent = stack.pop()
+            if type(node) is not Value:  # a number operand
+                lines.append(head + _num(node))
+                continue
+            if node in done and node is not top:
+                lines.append(f"{head}{'↓' if node in waiting else '↑'} {names[node]}")
+                continue
+            if depth >= MAX_DEPTH and _deep(node):
+                done.add(node)
+                waiting.add(node)
+                later.append(node)
+                lines.append(f"{head}↓ {names[node]}")
+                continue
+            done.add(node)
+            lines.append(head + _describe(node, names[node], show_grad))
+            inputs = node.inputs
+            for i in reversed(range(len(inputs))):  # pushed last-first, so printed first-first
+                last = i == len(inputs) - 1
+                stack.append((inputs[i], depth + 1, indent + ("└── " if last else "├── "),
+                              indent + ("    " if last else "│   ")))
+
+    with paused_gc():  # a line per node and no cycle: nothing for the collector
+        block(reading.root)
+        for top in later:  # grows while it is read: a continued tree continues too
+            waiting.discard(top)
+            lines.append("")
+            block(top)
     return "\n".join(lines)
 
 
-def _shared(root: Value) -> set[Value]:
-    """The Values that more than one edge leads to: they get a number and are printed once."""
-    seen: set[Value] = {root}
-    shared: set[Value] = set()
-    stack = [root]
-    while stack:
-        for x in stack.pop().inputs:
-            if type(x) is not Value:
-                continue
-            if x in seen:
-                shared.add(x)
-            else:
-                seen.add(x)
-                stack.append(x)
-    return shared
+def _deep(v: Value) -> bool:
+    """Whether v has a result among its inputs (so its subtree goes deeper than one line)."""
+    return any(type(x) is Value and x._op is not None for x in v.inputs)
 
 
-def _describe(v: Value, show_grad: bool) -> str:
-    parts = []
-    if v._op is not None:
-        parts.append(v._op.symbol)
-    if v.label:
-        parts.append(v.label.replace("\n", " "))
-    text = " ".join(parts)
-    text = (text + "  " if text else "") + f"data={_num(v.data)}"
+def _describe(v: Value, name: str, show_grad: bool) -> str:
+    text = f"{v._op.symbol} {name}" if v._op is not None else name
+    text += f"  data={_num(v.data)}"
     if show_grad:
         text += f"  grad={_num(v.grad)}"
     return text

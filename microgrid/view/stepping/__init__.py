@@ -24,13 +24,12 @@ import uuid
 from importlib import resources
 from typing import Any
 
-from ...engine.autograd import topological_order
-from ...engine.steps import Step, backward_steps
+from ...engine.steps import Step
 from ...engine.value import Value
 from ...i18n import _, get_language, language, page_strings
 from ..draw import _escape, draw
 from ..explain import _d, forward_line, num, running_sum, step_line
-from ..names import node_names
+from ..reading import Reading, read
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
 INTERVAL_MS = 900  # between frames when playing
@@ -121,9 +120,10 @@ class StepThrough:
                                ".html or .gif", path=repr(os.fspath(path))))
 
 
-def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False,
+def step_through(root: Value | Reading, max_nodes: int = MAX_NODES, quiz: bool = False,
                  lang: str | None = None) -> StepThrough:
-    """The forward then backward pass of the graph below ``root``, step by step.
+    """The forward then backward pass of the graph below ``root`` (a Value, or its
+    ``microgrid.read``), step by step.
 
     ``lang`` ("zh", "en") is the language of the page's controls, help and captions (else the
     current one, ``mg.set_language``); the mathematics is the same in every language.
@@ -141,22 +141,21 @@ def step_through(root: Value, max_nodes: int = MAX_NODES, quiz: bool = False,
         return _step_through(root, max_nodes, quiz)
 
 
-def _step_through(root: Value, max_nodes: int, quiz: bool) -> StepThrough:
-    if type(root) is not Value:
+def _step_through(root: Value | Reading, max_nodes: int, quiz: bool) -> StepThrough:
+    if type(root) is not Value and not isinstance(root, Reading):
         raise TypeError(f"step_through() takes a Value, not {type(root).__name__}")
     if type(max_nodes) is not int or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
     if type(quiz) is not bool:
         raise TypeError(f"quiz must be True or False, not {quiz!r}")
-    if root._op is None:
+    top = root.root if isinstance(root, Reading) else root
+    if top._op is None:
         raise ValueError(_("step_through() needs a graph, but {name} is a leaf (a Value made "
                            "from a number): step through a result such as 3 * (a + b)",
-                           name=root.label or _("the root")))
-    _check_size(root, max_nodes)
-    order = topological_order(root)
-    names = node_names(order)
-    steps = backward_steps(root)
-    drawings = [draw(root, max_nodes=max_nodes, rankdir=d) for d in ("LR", "TB")]
+                           name=top.label or _("the root")))
+    reading = read(root, max_nodes, "step through")
+    root, order, names, steps = reading.root, reading.order, reading.names, reading.steps
+    drawings = [draw(reading, max_nodes=max_nodes, rankdir=d) for d in ("LR", "TB")]
     ids = drawings[0].node_ids  # the same DOT names and edges in either direction
     edges = _dot_edges(drawings[0])
     frames, start = _frames(root, order, names, ids, edges, steps)
@@ -178,7 +177,7 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
             edges: list[tuple[str, str]],
             steps: list[Step]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The frames: start, one per computed node, the seed, one per backward step, the end."""
-    leaves = _leaves(root)
+    leaves = [v for v in order if v._op is None]  # as the formula reads them: a, b, c
     start = {"data": {ids[v]: f"data {num(v.data) if v._op is None else '?'}" for v in order},
              "grad": {ids[v]: "grad ?" for v in order},
              "unknown": [ids[v] for v in order if v._op is not None]}
@@ -220,23 +219,6 @@ def _frames(root: Value, order: list[Value], names: dict[Value, str], ids: dict[
     summary = ", ".join(f"{_d(r, names[v])} = {num(last.get(v, 0.0))}" for v in leaves)
     frames.append(_frame("end", _("Done"), summary, focus=None))
     return frames, start
-
-
-def _leaves(root: Value) -> list[Value]:
-    """The leaves in the order the formula reads them, left operand first: a, b, c for
-    3 * (a + b * c) (a topological order may list them the other way round)."""
-    seen: set[Value] = set()
-    leaves = []
-    stack = [root]
-    while stack:
-        v = stack.pop()
-        if v in seen:
-            continue
-        seen.add(v)
-        if v._op is None:
-            leaves.append(v)
-        stack.extend(x for x in reversed(v.inputs) if type(x) is Value)
-    return leaves
 
 
 def _frame(phase: str, title: str, line: str, focus: str | None = None,
@@ -407,22 +389,6 @@ def _tag_texts(body: str, shown: tuple[str, str] | None = None) -> str:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _check_size(root: Value, max_nodes: int) -> None:
-    """Refuse a graph over the limit after counting no more than the limit (a loop)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        for x in stack.pop().inputs:
-            if type(x) is Value and x not in seen:
-                seen.add(x)
-                if len(seen) > max_nodes:
-                    raise ValueError(_("the graph has more than max_nodes={limit} Values, too "
-                                       "many to step through; step through one sample's graph "
-                                       "(e.g. the loss of a single example), or raise max_nodes",
-                                       limit=f"{max_nodes:,}"))
-                stack.append(x)
 
 
 def _words(lang: str) -> dict[str, str]:
