@@ -61,6 +61,15 @@ REVIEWED = {
         "predict and accuracy refuse while trace records, before they get here",
     ("train.py", "_decide", "max(range(len(scores)), key=scores.__getitem__)"):
         "predict and accuracy refuse while trace records, before they get here",
+    ("view/grade.py", "_slip",
+     "abs(other.data) != 1 and other.data != s.local and near(y, e - c + u * other.data)"):
+        "the grader names a learner's slip from the graph's numbers: a view, records nothing",
+    ("view/grade.py", "_slip", "consumer.data != u and near(y, e - c + consumer.data * s.local)"):
+        "the grader names a learner's slip from the graph's numbers: a view, records nothing",
+    ("view/grade.py", "_slip", "near(y, v.data) and v.data != e"):
+        "the grader names a learner's slip from the graph's numbers: a view, records nothing",
+    ("view/practice.py", "_network", "w[0].data * x1.data + w[1].data * x2.data + b.data > 0"):
+        "an exercise picks friendly numbers before its graph is built: never traced",
 }
 
 DECIDING_CALLS = {"max", "min", "sorted", "bool"}
@@ -340,7 +349,9 @@ def test_the_recorded_forms_give_the_eager_numbers_everywhere(z, y):
         value, grads = traced.value_and_grad(z, y)
         want, want_grads = _eager(loss, z, y)
         assert value == pytest.approx(want, rel=1e-12, abs=1e-300), (z, y)
-        assert list(grads) == pytest.approx(want_grads, rel=1e-9, abs=1e-300), (z, y)
+        # the recorded form adds terms of size about 1 (max(z, 0) and −y·z): where they cancel
+        # to a tiny dz = σ(z) − y, the sum is exact to one rounding of 1 (2^-52), not relative
+        assert list(grads) == pytest.approx(want_grads, rel=1e-9, abs=2**-52), (z, y)
 
 
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])

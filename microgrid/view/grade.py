@@ -48,6 +48,7 @@ from .explain import (
     named_rule,
     num,
 )
+from .names import fill
 from .reading import Reading, read
 
 TOL = 1e-6
@@ -168,7 +169,8 @@ class GradReport:
         out = []
         for name, line in self.why.items():
             out.append((name, f"✗ {name}: {line}"))
-            after = [n for n, cause in self.follows.items() if cause == name]
+            table = [row.name for row in self.rows]  # in the order of your table
+            after = [n for n in table if self.follows.get(n) == name]
             if after:
                 them = ", ".join(after)
                 d = f"d{_atom(self.root)}/d{_atom(name)}"
@@ -490,24 +492,15 @@ def _rule_value(step: Step, names: dict[Value, str]) -> str:
 
 
 def _swapped_local(step: Step) -> float | None:
-    """∂consumer/∂node if the consumer's − ÷ or ^ had its operands the other way round
-    (x − y read as y − x ...); None for any other op. A learner's slip, never a gradient."""
+    """∂consumer/∂node if the consumer's operands were the other way round (x − y read as
+    y − x, x/y as y/x, x^y as y^x), from the op's own rule; None for an op whose operands can
+    be swapped (the op table's ``symmetric``). A learner's slip, never a gradient."""
     op: Any = step.consumer._op
-    if op.name not in ("sub", "div", "pow"):
+    if op.arity != 2 or op.symmetric:
         return None
     x, y = (i.data if type(i) is Value else float(i) for i in step.consumer.inputs)
-    if step.operand == 1:
-        x, y = y, x  # the node is the first operand of the swapped op
-    try:
-        if op.name == "sub":
-            return -1.0 if step.operand == 0 else 1.0
-        if op.name == "div":  # ∂(y/x)/∂x for the node x
-            return -y / (x * x)
-        if y > 0:  # ∂(y^x)/∂x for the node x
-            return y ** x * math.log(y)
-    except (ZeroDivisionError, OverflowError, ValueError):
-        return None
-    return None
+    swapped = op.grads(y, x, op.forward(y, x))  # the node now stands at the other place
+    return float(swapped[1 - step.operand])
 
 
 def _symbol(node: Value) -> str:
@@ -516,12 +509,9 @@ def _symbol(node: Value) -> str:
 
 
 def _formula(node: Value, names: dict[Value, str]) -> str:
-    op: Any = node._op
-    parts = [names[i] if type(i) is Value else num(float(i)) for i in node.inputs]
-    if op.arity == 1:
-        return f"{op.symbol}({parts[0]})"
-    symbol = "·" if op.name == "mul" else op.symbol
-    return f"{parts[0]} {symbol} {parts[1]}"
+    """``b · c``: the op table's formula with the operands' names (a number as itself)."""
+    return fill(node._op.formula, node,  # type: ignore[union-attr]
+                lambda v: names[v] if type(v) is Value else num(float(v)))
 
 
 def _rounded(y: float, e: float, exact: bool = False) -> bool:

@@ -28,13 +28,12 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from ..engine.autograd import grad, topological_order
-from ..engine.steps import backward_steps
+from ..engine.autograd import grad
 from ..engine.value import Value
 from ..i18n import _, get_language, language
 from .explain import Explanation, _d, _partial, _symbols, explain, named_rule, num
 from .grade import TOL, GradReport, _formula, compare_grads
-from .names import node_names
+from .reading import read
 
 KINDS = ("chain", "logistic", "network", "vectorized")
 DEPTHS = range(1, 7)  # chain depths: 1 (J = a·b) to 6 (a picture that still fits a screen)
@@ -89,7 +88,8 @@ class Exercise:
         self.seed = seed
         self.depth = depth
         self.root = root
-        self.names = node_names(topological_order(root))
+        self.reading = read(root)  # the one reading of the graph every view of it uses
+        self.names = self.reading.names
         self.asked = [self.names[v] for v in asked]
         self._asked = asked
         self.question = question
@@ -149,7 +149,7 @@ class Exercise:
 
     def _hint(self, node: Value, level: int) -> str:
         r, n = self.names[self.root], self.names[node]
-        steps = [s for s in backward_steps(self.root) if s.node is node]
+        steps = self.reading.terms.get(node, [])
         uses = sorted({id(s.consumer): self.names[s.consumer] for s in steps}.values())
         if level == 1:
             first = self.last is not None and self.last.first_wrong == n
@@ -247,9 +247,10 @@ def _chain(rng: random.Random, depth: int) -> tuple[Value, list[Value], str]:
                     other.data = float(rng.choice([2, 4, 5]))
             node = _combine(node, other, op, rng.random() < 0.5)
         node.label = "J" if last else INNER[level]
-    order = topological_order(node)
+    reading = read(node)
+    order = reading.order
     asked = [v for v in reversed(order) if v is not node]
-    names = node_names(order)
+    names = reading.names
     lines = ", ".join(f"{names[v]} = {_formula(v, names)}" for v in order if v._op is not None)
     given = ", ".join(f"{v.label} = {num(v.data)}" for v in leaves)
     wanted = ", ".join(f"dJ/d{names[v]}" for v in asked)
@@ -374,7 +375,7 @@ def _find(r: str, asked: list[Value]) -> str:
 
 def _given(root: Value) -> str:
     """The leaves' numbers, and each a = σ(z) (what a learner works with)."""
-    order = topological_order(root)
+    order = read(root).order
     rank = {"x": 0, "w": 1, "v": 2, "b": 3, "c": 3, "y": 4, "a": 5}
     shown = [v for v in order if v._op is None or v.label.startswith("a")]
     shown.sort(key=lambda v: (rank.get(v.label[0], 9), v.label[-1], v.label))
@@ -398,7 +399,7 @@ def _friendly(root: Value, asked: list[Value], values: bool) -> bool:
     if sum(g == 0 for g in grads) > 1:  # one zero teaches something, more bore
         return False
     if values:  # a chain's values are all shown and worked with
-        return all(_short(v.data) for v in topological_order(root))
+        return all(_short(v.data) for v in read(root).order)
     return True
 
 
