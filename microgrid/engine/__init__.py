@@ -6,13 +6,13 @@ The one way back up is lazy imports inside a few ``Value`` conveniences (``tree(
 PyTorch's ``Tensor.backward`` reaches its autograd package.
 """
 
-from .autograd import grad, topological_order
+from .autograd import contributions, grad, topological_order
 from .gradcheck import GradcheckError, gradcheck
 from .gradmode import enable_grad, is_grad_enabled, is_recording, no_grad, set_grad_enabled
 from .ops import OPS, Op, stop_gradient
 from .steps import Step, backward_steps
 from .value import Value
 
-__all__ = ["OPS", "GradcheckError", "Op", "Step", "Value", "backward_steps", "enable_grad", "grad",
-           "gradcheck", "is_grad_enabled", "is_recording", "no_grad", "set_grad_enabled",
-           "stop_gradient", "topological_order"]
+__all__ = ["OPS", "GradcheckError", "Op", "Step", "Value", "backward_steps", "contributions",
+           "enable_grad", "grad", "gradcheck", "is_grad_enabled", "is_recording", "no_grad",
+           "set_grad_enabled", "stop_gradient", "topological_order"]

@@ -98,6 +98,23 @@ def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0  # relu'(0) = 0, as in PyTorch
 
 
+# --- Shortcuts of the backward pass ----------------------------------------------------------
+# The backward loop (autograd._propagate) would call an op's grads at every node: a call and a
+# tuple each time. For the commonest ops it needn't, because their rules are too simple to need
+# a call: the loop applies them inline. An op declares which of these shapes its rule has in
+# its ``shortcut`` field. The loop trusts the declaration, and tests/test_chain_rule.py checks
+# each declared shortcut against the op's own rule at many points, ±0, ±inf and nan among them,
+# bit for bit. An op with no shortcut has its rule called (autograd.contributions).
+
+NO_SHORTCUT = 0
+ONE_ONE = 1  # ∂/∂x = 1, ∂/∂y = 1 (add)
+ONE_MINUS_ONE = 2  # ∂/∂x = 1, ∂/∂y = −1 (sub)
+Y_X = 3  # ∂/∂x = y, ∂/∂y = x (mul)
+MINUS_ONE = 4  # ∂/∂x = −1 (neg)
+OUT = 5  # ∂/∂x = the result itself (exp)
+ONE_WHERE_POSITIVE = 6  # ∂/∂x = 1 where x > 0 or nan; no gradient at all where x ≤ 0 (relu)
+
+
 # --- The table -------------------------------------------------------------------------------
 
 
@@ -106,12 +123,13 @@ class Op:
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
-                 "operands", "symmetric", "torch", "jax", "gates", "masks", "kind")
+                 "operands", "symmetric", "torch", "jax", "gates", "masks", "shortcut")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
                  rule: tuple[str, ...], operands: tuple[str, ...], torch: str, jax: str,
-                 symmetric: bool = False, gates: tuple[str | None, ...] | None = None) -> None:
+                 symmetric: bool = False, gates: tuple[str | None, ...] | None = None,
+                 shortcut: int = NO_SHORTCUT) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
         self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
@@ -134,7 +152,8 @@ class Op:
         self.gates = gates
         self.masks = None if gates is None else tuple(_mask(g, self.arity, forward)
                                                       for g in gates)
-        self.kind = 0  # how the backward loop handles it; set by autograd from the table
+        # which of the shortcuts below the backward loop may apply instead of calling grads
+        self.shortcut = shortcut
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _op_named, (self.name,)  # an op pickles as its name in the table
@@ -186,6 +205,7 @@ ADD = _op(
     symbol="+",
     operands=("x", "y"),
     symmetric=True,
+    shortcut=ONE_ONE,
 )
 SUB = _op(
     "sub",
@@ -198,6 +218,7 @@ SUB = _op(
     jax="{x} - {y}",
     symbol="−",
     operands=("minuend", "subtrahend"),
+    shortcut=ONE_MINUS_ONE,
 )
 MUL = _op(
     "mul",
@@ -211,6 +232,7 @@ MUL = _op(
     symbol="×",
     operands=("x", "y"),
     symmetric=True,
+    shortcut=Y_X,
 )
 # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
 DIV = _op(
@@ -250,6 +272,7 @@ NEG = _op(
     jax="-{x}",
     symbol="−",
     operands=("x",),
+    shortcut=MINUS_ONE,
 )
 # (e^x)' = e^x
 EXP = _op(
@@ -263,6 +286,7 @@ EXP = _op(
     jax="jnp.exp({x})",
     symbol="exp",
     operands=("x",),
+    shortcut=OUT,
 )
 # (ln x)' = 1/x
 LOG = _op(
@@ -317,6 +341,7 @@ RELU = _op(
     jax="jax.nn.relu({x})",
     symbol="ReLU",
     operands=("x",),
+    shortcut=ONE_WHERE_POSITIVE,
 )
 # relu' as an op of its own: 1 where x > 0, else 0 (the derivative graph masks relu with gate)
 STEP = _op(
