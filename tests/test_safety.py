@@ -124,6 +124,75 @@ def test_no_grad_on_a_generator_sends_throws_closes_and_returns_in_its_mode():
     assert stop.value.value == "done" and mg.is_grad_enabled()
 
 
+def test_no_grad_on_an_async_generator_covers_its_body_and_not_the_caller():
+    seen = []
+
+    @mg.no_grad()
+    async def ticks(w):
+        while True:
+            await asyncio.sleep(0)  # another task runs here: it keeps its own mode
+            got = yield w * 2.0
+            seen.append((got, mg.is_grad_enabled()))
+            if got == "stop":
+                return
+
+    async def other_task(w):
+        await asyncio.sleep(0)
+        return mg.is_grad_enabled(), (w * 1.0).op
+
+    async def main():
+        w = Value(1.0)
+        gen = ticks(w)
+        helper = asyncio.ensure_future(other_task(w))
+        first = await gen.__anext__()
+        caller = (mg.is_grad_enabled(), (w * 3.0).op)
+        second = await gen.asend("more")
+        with pytest.raises(StopAsyncIteration):
+            await gen.asend("stop")
+        return first, caller, second, await helper
+
+    first, caller, second, helper = asyncio.run(main())
+    assert first.op == "" and second.op == ""  # made in the body: not recorded
+    assert caller == (True, "mul") and helper == (True, "mul")
+    assert seen == [("more", False), ("stop", False)]
+    assert mg.is_grad_enabled()
+
+
+def test_no_grad_on_an_async_generator_throws_and_closes_in_its_mode():
+    seen = []
+
+    @mg.no_grad()
+    async def gen():
+        try:
+            try:
+                yield 1
+            except KeyError:
+                seen.append(("thrown", mg.is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("closed", mg.is_grad_enabled()))
+
+    async def main():
+        it = gen()
+        assert await it.__anext__() == 1 and mg.is_grad_enabled()
+        assert await it.athrow(KeyError("k")) == 2 and mg.is_grad_enabled()
+        await it.aclose()
+
+    asyncio.run(main())
+    assert seen == [("thrown", False), ("closed", False)] and mg.is_grad_enabled()
+
+
+def test_grad_mode_is_one_counter_read_where_nodes_are_made():
+    from microgrid.engine import gradmode
+
+    assert gradmode.blocks_open == 0 and mg.is_grad_enabled()
+    with mg.no_grad():
+        assert gradmode.blocks_open == 1 and not mg.is_grad_enabled()
+        with mg.enable_grad():
+            assert gradmode.blocks_open == 2 and mg.is_grad_enabled()
+    assert gradmode.blocks_open == 0
+
+
 def test_enable_grad_and_set_grad_enabled_like_pytorch():
     with mg.no_grad():
         with mg.enable_grad():

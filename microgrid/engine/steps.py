@@ -16,7 +16,7 @@ reproduces ``grad()`` bit for bit, inf and nan included.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .autograd import contributions, paused_gc, topological_order
 from .ops import Op

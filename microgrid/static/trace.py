@@ -73,7 +73,6 @@ from .arguments import (
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 
 
-
 class _Recording:
     """The engine's recorder (``engine.value.recorder``) while ``trace`` records a function in
     this thread: it refuses ``==``/``!=`` on a Value, and records what ``no_grad()`` computes."""
