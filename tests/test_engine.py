@@ -440,9 +440,10 @@ def test_every_way_of_making_a_node_fills_it_alike():
     from microgrid.engine.value import _fill, _new
 
     a, b = Value(2.0), Value(3.0)
-    for made, op, x, y in [(a * b, mg.OPS["mul"], a, b), (2.0 - a, mg.OPS["sub"], 2.0, a),
-                           (a.exp(), mg.OPS["exp"], a, None), (mg.tanh(a), mg.OPS["tanh"], a, None)]:
-        assert slots(made) == slots(_fill(_new(Value), made.data, op, x, y))
+    made = [(a * b, "mul", a, b), (2.0 - a, "sub", 2.0, a), (a.exp(), "exp", a, None),
+            (mg.tanh(a), "tanh", a, None)]
+    for made, op, x, y in made:
+        assert slots(made) == slots(_fill(_new(Value), made.data, mg.OPS[op], x, y))
     assert slots(Value(4.0)) == slots(_fill(_new(Value), 4.0, None, None, None))
 
 
@@ -485,7 +486,7 @@ def test_a_recorder_may_refuse_a_comparison():
     token = recorder.set(Refusing())
     try:
         with pytest.raises(TypeError, match="no branches"):
-            Value(1.0) in [Value(1.0)]
+            assert Value(1.0) in [Value(1.0)]
     finally:
         recorder.reset(token)
     assert Value(1.0) != Value(1.0)
