@@ -440,9 +440,9 @@ def test_every_way_of_making_a_node_fills_it_alike():
     from microgrid.engine.value import _fill, _new
 
     a, b = Value(2.0), Value(3.0)
-    made = [(a * b, "mul", a, b), (2.0 - a, "sub", 2.0, a), (a.exp(), "exp", a, None),
+    nodes = [(a * b, "mul", a, b), (2.0 - a, "sub", 2.0, a), (a.exp(), "exp", a, None),
             (mg.tanh(a), "tanh", a, None)]
-    for made, op, x, y in made:
+    for made, op, x, y in nodes:
         assert slots(made) == slots(_fill(_new(Value), made.data, mg.OPS[op], x, y))
     assert slots(Value(4.0)) == slots(_fill(_new(Value), 4.0, None, None, None))
 
