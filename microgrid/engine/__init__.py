@@ -4,6 +4,12 @@ The ground floor of microgrid. It imports only the standard library and nothing 
 microgrid; every other room (views, the static graph, training, the command line) imports it.
 The one way back up is lazy imports inside a few ``Value`` conveniences (``tree()``), as
 PyTorch's ``Tensor.backward`` reaches its autograd package.
+
+Read it in this order: ``ops.py`` (every op: forward, local derivatives, where no gradient
+flows), ``value.py`` (a node, and how an expression records the graph), ``gradmode.py``
+(``no_grad``), ``autograd.py`` (the topological order and the chain rule, ``contributions``),
+``steps.py`` (the backward pass as records), ``gradcheck.py`` (the course's bump check).
+CONTRIBUTING.md walks J = 3(a + bc) through them.
 """
 
 from .autograd import contributions, grad, topological_order

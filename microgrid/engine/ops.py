@@ -8,7 +8,8 @@ table: ``Value`` builds nodes with ``forward``, the backward pass multiplies by 
 itself a graph), the drawing shows ``symbol`` and ``microgrid.trace`` writes ``code``. Where an
 op passes no gradient at all (``gates``: ReLU where its result is 0, pow's base where the
 exponent is 0), the float backward skips the product and the derivative graph wraps it in the
-``gate`` op, which tests the same number each time the graph runs.
+``gate`` op, which tests the same number each time the graph runs. The commonest ops also
+declare a ``shortcut``: the shape of their rule, which the backward loop applies inline.
 
 ``grads(x, y, out)`` (or ``grads(x, out)`` for one input) returns d out/d x (and d out/d y). The
 rules use ``+ - *`` and the functions below only, because those are defined both on floats and

@@ -312,8 +312,9 @@ class Value:
     __hash__ = object.__hash__
 
     def __eq__(self, other: Any) -> bool:  # type: ignore[override]
-        if _recorder() is not None:
-            _recorder().compared(self, other)
+        recorder = _recorder()
+        if recorder is not None:  # a graph being recorded: it may refuse a branch
+            recorder.compared(self, other)
         if type(other) is Value:
             return self is other
         if is_number(other):
@@ -321,8 +322,9 @@ class Value:
         return NotImplemented
 
     def __ne__(self, other: Any) -> bool:  # type: ignore[override]
-        if _recorder() is not None:
-            _recorder().compared(self, other)
+        recorder = _recorder()
+        if recorder is not None:  # a graph being recorded: it may refuse a branch
+            recorder.compared(self, other)
         if type(other) is Value:
             return self is not other
         if is_number(other):
