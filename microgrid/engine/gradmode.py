@@ -4,7 +4,7 @@ The mode belongs to the running thread (and asyncio task): it is a ``contextvars
 one thread inside ``no_grad()`` never changes what another thread records, and a new thread
 starts recording. Every ``with`` block and every call of a decorated function saves and
 restores the mode it found, so nesting, recursion and exceptions always leave it as it was; on
-a generator function the decorator covers the generator's body, each time it resumes.
+a generator function (async too) the decorator covers the body, each time it resumes.
 
 Node creation asks ``blocks_open`` first, one read of this module's attribute: while no block
 is open anywhere (the usual case) every thread records, and only while some block is open does
