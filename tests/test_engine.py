@@ -429,6 +429,69 @@ def test_no_grad_context_and_decorator():
     assert mg.is_recording()
 
 
+# --- how a node is made, and the recorder hook ----------------------------------------------
+
+
+def slots(v):
+    return {name: getattr(v, name) for name in Value.__slots__ if name != "_adj"}
+
+
+def test_every_way_of_making_a_node_fills_it_alike():
+    from microgrid.engine.value import _fill, _new
+
+    a, b = Value(2.0), Value(3.0)
+    nodes = [(a * b, "mul", a, b), (2.0 - a, "sub", 2.0, a), (a.exp(), "exp", a, None),
+            (mg.tanh(a), "tanh", a, None)]
+    for made, op, x, y in nodes:
+        assert slots(made) == slots(_fill(_new(Value), made.data, mg.OPS[op], x, y))
+    assert slots(Value(4.0)) == slots(_fill(_new(Value), 4.0, None, None, None))
+
+
+def test_a_recorder_hears_of_comparisons_and_of_what_no_grad_computes():
+    from microgrid.engine.value import recorder
+
+    class Recorder:
+        def __init__(self):
+            self.heard = []
+
+        def compared(self, value, other):
+            self.heard.append(("compared", value, other))
+
+        def unrecorded(self, node):
+            self.heard.append(("unrecorded", node.op, node.inputs))
+            return node  # kept in the graph
+
+    rec, w = Recorder(), Value(2.0)
+    token = recorder.set(rec)
+    try:
+        assert (w == 2.0) and not (w != w)
+        with no_grad():
+            kept = w * 3.0
+    finally:
+        recorder.reset(token)
+    assert rec.heard == [("compared", w, 2.0), ("compared", w, w), ("unrecorded", "mul", (w, 3.0))]
+    assert kept.op == "mul" and grad(kept, w) == 3.0
+    with no_grad():  # no recorder: a leaf, as always
+        assert (w * 3.0).op == ""
+    assert w == 2.0 and rec.heard[-1][0] == "unrecorded"
+
+
+def test_a_recorder_may_refuse_a_comparison():
+    from microgrid.engine.value import recorder
+
+    class Refusing:
+        def compared(self, value, other):
+            raise TypeError("no branches here")
+
+    token = recorder.set(Refusing())
+    try:
+        with pytest.raises(TypeError, match="no branches"):
+            assert Value(1.0) in [Value(1.0)]
+    finally:
+        recorder.reset(token)
+    assert Value(1.0) != Value(1.0)
+
+
 # --- gradcheck ------------------------------------------------------------------------------
 
 

@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 import microgrid as mg
 from microgrid import OPS, Value
-from microgrid.engine import autograd
 
 
 @pytest.fixture
@@ -123,6 +122,75 @@ def test_no_grad_on_a_generator_sends_throws_closes_and_returns_in_its_mode():
     with pytest.raises(StopIteration) as stop:
         next(it)
     assert stop.value.value == "done" and mg.is_grad_enabled()
+
+
+def test_no_grad_on_an_async_generator_covers_its_body_and_not_the_caller():
+    seen = []
+
+    @mg.no_grad()
+    async def ticks(w):
+        while True:
+            await asyncio.sleep(0)  # another task runs here: it keeps its own mode
+            got = yield w * 2.0
+            seen.append((got, mg.is_grad_enabled()))
+            if got == "stop":
+                return
+
+    async def other_task(w):
+        await asyncio.sleep(0)
+        return mg.is_grad_enabled(), (w * 1.0).op
+
+    async def main():
+        w = Value(1.0)
+        gen = ticks(w)
+        helper = asyncio.ensure_future(other_task(w))
+        first = await gen.__anext__()
+        caller = (mg.is_grad_enabled(), (w * 3.0).op)
+        second = await gen.asend("more")
+        with pytest.raises(StopAsyncIteration):
+            await gen.asend("stop")
+        return first, caller, second, await helper
+
+    first, caller, second, helper = asyncio.run(main())
+    assert first.op == "" and second.op == ""  # made in the body: not recorded
+    assert caller == (True, "mul") and helper == (True, "mul")
+    assert seen == [("more", False), ("stop", False)]
+    assert mg.is_grad_enabled()
+
+
+def test_no_grad_on_an_async_generator_throws_and_closes_in_its_mode():
+    seen = []
+
+    @mg.no_grad()
+    async def gen():
+        try:
+            try:
+                yield 1
+            except KeyError:
+                seen.append(("thrown", mg.is_grad_enabled()))
+            yield 2
+        finally:
+            seen.append(("closed", mg.is_grad_enabled()))
+
+    async def main():
+        it = gen()
+        assert await it.__anext__() == 1 and mg.is_grad_enabled()
+        assert await it.athrow(KeyError("k")) == 2 and mg.is_grad_enabled()
+        await it.aclose()
+
+    asyncio.run(main())
+    assert seen == [("thrown", False), ("closed", False)] and mg.is_grad_enabled()
+
+
+def test_grad_mode_is_one_counter_read_where_nodes_are_made():
+    from microgrid.engine import gradmode
+
+    assert gradmode.blocks_open == 0 and mg.is_grad_enabled()
+    with mg.no_grad():
+        assert gradmode.blocks_open == 1 and not mg.is_grad_enabled()
+        with mg.enable_grad():
+            assert gradmode.blocks_open == 2 and mg.is_grad_enabled()
+    assert gradmode.blocks_open == 0
 
 
 def test_enable_grad_and_set_grad_enabled_like_pytorch():
@@ -527,54 +595,6 @@ def test_the_cyclic_collector_sleeps_during_backward_and_grad_and_is_restored():
         gc.enable()
         gc.callbacks.remove(count)
         gc.set_threshold(*old)
-
-
-# --- the backward loop's shortcuts give the rules' numbers exactly ------------------------------
-
-SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, -2.5, math.inf, -math.inf, math.nan]
-
-
-def adjoints(out, xs, g):
-    autograd._propagate(autograd._order(out), g, False)
-    return [x._adj if x._mark is out._mark else 0.0 for x in xs]
-
-
-def test_backward_shortcuts_equal_the_rules_bit_for_bit():
-    rng = random.Random(7)
-    fast = {name: op.kind for name, op in OPS.items()}
-    assert fast["add"] == autograd.ADD and fast["mul"] == autograd.MUL
-    assert fast["relu"] == autograd.RELU and fast["stop_gradient"] == autograd.ZERO
-
-    def build(xs):
-        vals = list(xs)
-        for _ in range(60):
-            op = OPS[rng.choice(sorted(OPS))]
-            a = rng.choice(vals)
-            if op.arity == 1:
-                vals.append(-a if op.name == "neg" else getattr(a, op.name)())
-            else:
-                b = rng.choice(vals + [rng.choice(SPECIAL)])
-                method = {"add": "__add__", "sub": "__sub__", "mul": "__mul__",
-                          "div": "__truediv__", "pow": "__pow__", "gate": "gate"}[op.name]
-                vals.append(getattr(a, method)(b))
-        out = vals[-1]
-        for v in vals[-10:-1]:
-            out = out + v
-        return out
-
-    for trial in range(40):
-        xs = [Value(rng.choice(SPECIAL + [rng.uniform(-3, 3)])) for _ in range(3)]
-        out = build(xs)
-        g = rng.choice([1.0, math.inf, math.nan, -0.5])
-        fast_grads = adjoints(out, xs, g)
-        try:
-            for op in OPS.values():
-                op.kind = autograd.MASKED if op.masks else autograd.GENERAL
-            slow_grads = adjoints(out, xs, g)
-        finally:
-            for name, op in OPS.items():
-                op.kind = fast[name]
-        assert list(map(bits, fast_grads)) == list(map(bits, slow_grads)), trial
 
 
 # --- IEEE corners against PyTorch ---------------------------------------------------------------

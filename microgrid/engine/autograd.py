@@ -1,23 +1,20 @@
 """The backward pass: a topological order, then the chain rule from the output down.
 
-Both steps are loops, not recursion, so a chain of a million nodes is as easy as a chain of ten.
-Each pass keeps its adjoints (d output/d node for *this* pass) in the node's ``_adj`` slot and
-adds each to ``.grad`` once, when it is complete; ``.grad`` itself is never propagated, which is
-why running ``backward()`` twice gives exactly twice the gradients.
+``backward()`` first lists the graph's nodes so that every node comes after its inputs
+(``_order``), then walks that list backwards: when a node is reached, everything computed from
+it has been passed already, so its adjoint d output/d node is complete, and the node hands each
+of its inputs its share, upstream adjoint × local derivative (``contributions``, the chain rule
+at one node). Both walks are loops, not recursion, so a chain of a million nodes is as easy as a
+chain of ten.
 
-What each node contributes to an input's adjoint: ``d * g``, with ``g`` the node's adjoint and
-``d`` the op's local derivative ``op.grads(...)`` for that input, evaluated on the floats, with
-one exception: where the op's ``masks`` entry for that input holds on the input numbers
-(relu at x ≤ 0, step and stop_gradient always, pow's base where the exponent is 0), nothing is
-added, so an inf or nan from above gives 0 there, as in PyTorch. ``grad(create_graph=True)``
-builds the same terms as nodes, and masks at the same points: where the op's ``gates`` entry
-names a number (relu's result, pow's exponent), the term becomes ``gate(d * g, that number)``,
-an op that passes nothing where the number is 0, tested whenever the graph runs (``trace``
-replays it on new numbers) and itself differentiable. The loop handles the commonest
-ops without calling their rule (``op.kind``, found from the table when this module loads by
-evaluating each rule at sample points), and computes exactly the same numbers: add gives
-``+ g`` to each Value input, sub ``+ g`` and ``- g``, mul ``+ y·g`` and ``+ x·g``, neg ``- g``,
-exp ``+ out·g``, relu ``+ g`` where x > 0 or x is nan.
+Each pass keeps its adjoints in the node's ``_adj`` slot and adds each to ``.grad`` once, when
+it is complete; ``.grad`` itself is never propagated, which is why running ``backward()`` twice
+gives exactly twice the gradients. Where an op passes no gradient at all (its ``gates`` in the
+table: relu where its result is 0, step and stop_gradient always, pow's base where the exponent
+is 0) nothing is added, so an inf or nan from above gives 0 there, as in PyTorch.
+
+``grad(create_graph=True)`` runs the same chain rule on Values, so the derivative is itself a
+graph; there a gated term becomes ``gate(term, test)``, tested each time the graph runs.
 
 Threads: a pass marks the nodes it walks, so one pass runs at a time (a lock around each pass,
 which under CPython's GIL costs no parallelism); any number of threads may call ``backward()``
@@ -28,13 +25,12 @@ collector is paused during a pass (a graph has no cycles for it to find) and alw
 from __future__ import annotations
 
 import gc
-import math
 import threading
 from collections.abc import Sequence
 from typing import Any
 
 from . import gradmode
-from .ops import OPS, Op, gate, is_number
+from .ops import MINUS_ONE, ONE_MINUS_ONE, ONE_ONE, ONE_WHERE_POSITIVE, OUT, Y_X, gate, is_number
 from .value import UNRECORDED, Value
 
 _EXIT = object()  # marks, on the DFS stack, the moment a node's inputs are all placed
@@ -96,16 +92,105 @@ def _order(root: Value) -> list[Value]:
     return order
 
 
-# How the loop handles an op (Op.kind): the rule called, or one of the shortcuts below.
-GENERAL, MASKED, ADD, SUB, MUL, NEG, OUT, RELU, ZERO = range(9)
+Contribution = tuple[int, Value, Any, Any]  # (operand, input, local derivative, term)
+
+
+def contributions(node: Value, upstream: Any = 1.0,
+                  create_graph: bool = False) -> tuple[Contribution, ...]:
+    """The chain rule at one node: what ``node`` adds to the adjoint of each of its inputs.
+
+    One ``(operand, input, local, term)`` per input the backward pass adds to, in the order it
+    adds them. ``operand`` is the input's position (0 for x, 1 for y; ``a * a`` gives both),
+    ``local`` is ∂node/∂input, the op's ``grads`` at the node's numbers, and ``term`` is
+    ``local * upstream``, with ``upstream`` = d output/d node. Every backward pass adds exactly
+    these terms: ``backward()``, ``grad()`` and ``backward_steps()`` (``_propagate`` applies a
+    few ops' rules inline, as their ``shortcut`` in the op table declares, to the same bits).
+
+    There is no entry for a number operand (it gets no gradient), nor for an input that the
+    op's ``gates`` cut at these numbers (relu at x ≤ 0, step and stop_gradient always, pow's
+    base where the exponent is 0, gate's value where the test is 0): the engine adds nothing at
+    all there, not even 0 · inf. So the derivative the engine uses along the edge from an input
+    to ``node`` is ``local`` with ``upstream=1.0``, and 0 where there is no entry: the number to
+    label that edge with.
+
+    With ``create_graph=True`` the same on Values: ``local`` and ``term`` are Values (or floats)
+    whose graphs compute them, and a gated input's term is ``gate(term, test)``, which passes
+    nothing where the test is 0 each time the graph runs (a number test is decided now).
+    """
+    op = node._op
+    if op is None:
+        return ()
+    if create_graph:
+        return _graph_contributions(node, upstream)
+    x = node._x
+    y = node._y
+    masks = op.masks
+    if y is None:
+        xd = x.data
+        if masks is not None and masks[0] is not None and masks[0](xd):
+            return ()
+        d = op.grads(xd, node.data)[0]
+        return ((0, x, d, d * upstream),)
+    xd = x.data if type(x) is Value else x
+    yd = y.data if type(y) is Value else y
+    dx, dy = op.grads(xd, yd, node.data)
+    if masks is None:
+        if type(x) is type(y):  # two Values (two numbers never make a node)
+            return ((0, x, dx, dx * upstream), (1, y, dy, dy * upstream))
+        if type(x) is Value:  # v <op> number: the number gets no gradient
+            return ((0, x, dx, dx * upstream),)
+        return ((1, y, dy, dy * upstream),)
+    mx, my = masks
+    to_x = type(x) is Value and (mx is None or not mx(xd, yd))
+    to_y = type(y) is Value and (my is None or not my(xd, yd))
+    if to_x and to_y:
+        return ((0, x, dx, dx * upstream), (1, y, dy, dy * upstream))
+    if to_x:
+        return ((0, x, dx, dx * upstream),)
+    if to_y:
+        return ((1, y, dy, dy * upstream),)
+    return ()
+
+
+def _graph_contributions(node: Value, upstream: Any) -> tuple[Contribution, ...]:
+    """``contributions(node, upstream, create_graph=True)``: the op's very same ``grads``,
+    called on Values, builds the local derivatives as nodes; the terms are nodes too."""
+    op: Any = node._op
+    inputs = node.inputs
+    gates = op.gates
+    found: list[Contribution] = []
+    for i, (child, d) in enumerate(zip(inputs, op.grads(*inputs, node))):
+        if type(child) is not Value:  # a number operand
+            continue
+        test: Any = None
+        cut = None if gates is None else gates[i]
+        if cut is not None:  # the float pass's masks, as a test the graph runs each time
+            if cut == "always":
+                continue
+            test = node if cut == "out" else inputs[cut == "y"]
+            if type(test) is not Value:  # a number: no gradient now or on any replay
+                if test == 0.0:
+                    continue
+                test = None
+        if type(d) is float:  # no "× 1" or "× −1" nodes
+            term = upstream if d == 1.0 else (-upstream if d == -1.0 else d * upstream)
+        else:
+            term = d if (type(upstream) is float and upstream == 1.0) else d * upstream
+        if test is not None:
+            term = gate(term, test)
+        found.append((i, child, d, term))
+    return tuple(found)
 
 
 def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
-    """The chain rule over a fresh ``_order`` (adjoints 0.0), on floats; see the module's
-    docstring for what each node contributes.
+    """The chain rule over a fresh ``_order`` (adjoints 0.0), on floats: every node adds its
+    ``contributions`` to its inputs' adjoints.
 
     Walking the order backwards, a node's adjoint is complete when it is reached (everything
     computed from it came later in the order), so it can be added to ``.grad`` right there.
+    The commonest ops (those with a ``shortcut`` in the op table) have their rule applied
+    here inline rather than called: the same numbers, bit for bit, a call and a tuple fewer
+    per node (tests/test_chain_rule.py holds each shortcut to its op's rule).
     """
     order[-1]._adj = seed
     for node in reversed(order):
@@ -117,8 +202,8 @@ def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
             continue
         x = node._x
         y = node._y
-        kind = op.kind
-        if kind == MUL:
+        shortcut = op.shortcut
+        if shortcut == Y_X:  # mul: ∂/∂x = y, ∂/∂y = x
             if type(x) is type(y):  # two Values (two numbers never make a node)
                 x._adj += y.data * g
                 y._adj += x.data * g
@@ -126,97 +211,26 @@ def _propagate(order: list[Value], seed: float, accumulate: bool) -> None:
                 x._adj += y * g
             else:
                 y._adj += x * g
-        elif kind == ADD:
+        elif shortcut == ONE_ONE:  # add
             if type(x) is Value:
                 x._adj += g
             if type(y) is Value:
                 y._adj += g
-        elif kind == RELU:
+        elif shortcut == ONE_WHERE_POSITIVE:  # relu
             if not x.data <= 0.0:
                 x._adj += g
-        elif kind == SUB:
+        elif shortcut == ONE_MINUS_ONE:  # sub
             if type(x) is Value:
                 x._adj += g
             if type(y) is Value:
                 y._adj -= g
-        elif kind == OUT:
+        elif shortcut == OUT:  # exp
             x._adj += node.data * g
-        elif kind == NEG:
+        elif shortcut == MINUS_ONE:  # neg
             x._adj -= g
-        elif kind == ZERO:
-            continue
-        elif kind == MASKED:  # the rule, but no contribution where the op's mask holds
-            masks = op.masks
-            if y is None:
-                mx = masks[0]
-                if mx is None or not mx(x.data):
-                    x._adj += op.grads(x.data, node.data)[0] * g
-                continue
-            mx, my = masks
-            if type(y) is not Value:  # v ** 2.0, the commonest
-                if mx is None or not mx(x.data, y):
-                    x._adj += op.grads(x.data, y, node.data)[0] * g
-            else:
-                xd = x.data if type(x) is Value else x
-                yd = y.data
-                dx, dy = op.grads(xd, yd, node.data)
-                if type(x) is Value and (mx is None or not mx(xd, yd)):
-                    x._adj += dx * g
-                if my is None or not my(xd, yd):
-                    y._adj += dy * g
         else:
-            rule = op.grads  # read once: a method-style call of a slot would not be specialized
-            if y is None:
-                x._adj += rule(x.data, node.data)[0] * g
-            elif type(x) is type(y):
-                dx, dy = rule(x.data, y.data, node.data)
-                x._adj += dx * g
-                y._adj += dy * g
-            elif type(x) is Value:
-                x._adj += rule(x.data, y, node.data)[0] * g
-            else:
-                y._adj += rule(x, y.data, node.data)[1] * g
-
-
-def _kind(op: Op) -> int:
-    """Which shortcut of ``_propagate`` computes exactly ``d * g`` for this op: its rule,
-    evaluated at sample points, must be 1 and 1 (add), 1 and −1 (sub), y and x (mul), −1
-    (neg), the result (exp), 0 or 1 as relu's mask says (relu), or masked everywhere (0)."""
-    try:
-        masks = op.masks or (None,) * op.arity
-        if op.arity == 2:
-            if any(m is not None for m in masks):
-                return MASKED
-            points = [(2.0, 3.0), (-1.5, 0.25), (0.5, -4.0), (7.0, 0.0)]
-            found = [(op.grads(x, y, op.forward(x, y)), x, y) for x, y in points]
-            if all(d == (1.0, 1.0) for d, _, _ in found):
-                return ADD
-            if all(d == (1.0, -1.0) for d, _, _ in found):
-                return SUB
-            if all(d == (y, x) for d, x, y in found):
-                return MUL
-            return GENERAL
-        points1 = [-2.0, -0.0, 0.0, 0.5, 3.0, math.inf, -math.inf, math.nan]
-        found1 = [(op.grads(x, op.forward(x))[0], x, op.forward(x)) for x in points1]
-        mask = masks[0]
-        if mask is not None:
-            if all(mask(x) for x in points1):
-                return ZERO
-            if all(bool(mask(x)) == (x <= 0.0) and (mask(x) or d == 1.0) for d, x, _ in found1):
-                return RELU
-            return MASKED
-        if all(d == -1.0 for d, _, _ in found1):
-            return NEG
-        finite = [(d, out) for d, x, out in found1 if math.isfinite(x)]
-        if all(d == out for d, out in finite):
-            return OUT
-    except Exception:  # a rule that can't be probed on floats is simply called
-        return GENERAL
-    return GENERAL
-
-
-for _op in OPS.values():
-    _op.kind = _kind(_op)
+            for _, child, _, term in contributions(node, g):
+                child._adj += term
 
 
 def backward(root: Value, grad: float = 1.0) -> None:
@@ -295,30 +309,9 @@ def _graph_grads_recording(output: Value, targets: list[Value]) -> list[Value]:
     adj: dict[Value, Any] = {output: 1.0}  # a float until a Value joins in: no "× 1.0" nodes
     for node in reversed(order):
         g = adj.get(node)
-        op = node._op
-        if g is None or op is None:
+        if g is None:
             continue
-        inputs = node.inputs
-        gates = op.gates
-        for i, (child, d) in enumerate(zip(inputs, op.grads(*inputs, node))):
-            if type(child) is not Value:  # a number operand
-                continue
-            test: Any = None
-            if gates is not None and gates[i] is not None:  # the float backward's masks
-                cut = gates[i]
-                if cut == "always":
-                    continue
-                test = node if cut == "out" else inputs[cut == "y"]
-                if type(test) is not Value:  # a number: no gradient now or on any replay
-                    if test == 0.0:
-                        continue
-                    test = None
-            if type(d) is float:
-                term = g if d == 1.0 else (-g if d == -1.0 else d * g)
-            else:
-                term = d if (type(g) is float and g == 1.0) else d * g
-            if test is not None:  # tested each time the graph runs: trace replays it
-                term = gate(term, test)
+        for _, child, _, term in contributions(node, g, create_graph=True):
             old = adj.get(child)
             adj[child] = term if old is None else old + term
     return [Value.lift(adj.get(t, 0.0)) for t in targets]

@@ -4,11 +4,11 @@ The mode belongs to the running thread (and asyncio task): it is a ``contextvars
 one thread inside ``no_grad()`` never changes what another thread records, and a new thread
 starts recording. Every ``with`` block and every call of a decorated function saves and
 restores the mode it found, so nesting, recursion and exceptions always leave it as it was; on
-a generator function the decorator covers the generator's body, each time it resumes.
+a generator function (async too) the decorator covers the body, each time it resumes.
 
-Reading a context variable for every node would slow down building graphs, so a counter of the
-grad-mode blocks open anywhere comes first: while it is 0 (the usual case) every thread
-records, and only while some block is open does node creation ask the context variable.
+Node creation asks ``blocks_open`` first, one read of this module's attribute: while no block
+is open anywhere (the usual case) every thread records, and only while some block is open does
+it ask ``is_grad_enabled()``, which reads the context variable.
 """
 
 from __future__ import annotations
@@ -23,45 +23,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 _enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("microgrid_grad_enabled",
                                                                  default=True)
-_tracing: contextvars.ContextVar[bool] = contextvars.ContextVar("microgrid_tracing",
-                                                                 default=False)
-_open = 0  # grad-mode changes in effect in any thread; 0: every thread records
+blocks_open = 0  # grad-mode blocks in effect now, in all threads together; 0: all record
 _lock = threading.Lock()
-_mirrors: list[dict[str, Any]] = []  # module namespaces holding a copy as `_grad_open`
-
-
-def _mirror(namespace: dict[str, Any]) -> None:
-    """Keep ``namespace["_grad_open"]`` equal to ``_open > 0``: node creation reads a global of its
-    own module, the cheapest read Python has, on every node."""
-    with _lock:
-        namespace["_grad_open"] = _open > 0
-        _mirrors.append(namespace)
 
 
 def is_grad_enabled() -> bool:
     """Whether ops record a graph in this thread right now (False inside ``no_grad()``)."""
-    return not _open or _enabled.get()
+    return not blocks_open or _enabled.get()
 
 
 is_recording = is_grad_enabled  # the name microgrid used first
 
 
 def _set(mode: bool) -> contextvars.Token[bool]:
-    global _open
+    """Open a block of ``mode`` in this thread; ``_restore`` closes it."""
+    global blocks_open
     with _lock:
-        _open += 1
-        for namespace in _mirrors:
-            namespace["_grad_open"] = _open > 0
+        blocks_open += 1
     return _enabled.set(mode)
 
 
 def _restore(token: contextvars.Token[bool]) -> None:
-    global _open
+    global blocks_open
     _enabled.reset(token)
     with _lock:
-        _open -= 1
-        for namespace in _mirrors:
-            namespace["_grad_open"] = _open > 0
+        blocks_open -= 1
 
 
 class _NoParentheses(type):
@@ -154,13 +140,16 @@ class set_grad_enabled(_GradMode):
         return _decorate(fn, self._mode)
 
 
-_GENERATOR, _COROUTINE = 0x20, 0x80  # code flags, read directly: importing inspect is slow
+# code flags, read directly: importing inspect is slow
+_GENERATOR, _COROUTINE, _ASYNC_GENERATOR = 0x20, 0x80, 0x200
 
 
 def _decorate(fn: F, mode: bool) -> F:
     flags = getattr(getattr(fn, "__code__", None), "co_flags", 0)
     if flags & _GENERATOR:
         return functools.wraps(fn)(_generator(fn, mode))  # type: ignore[return-value]
+    if flags & _ASYNC_GENERATOR:
+        return functools.wraps(fn)(_async_generator(fn, mode))  # type: ignore[return-value]
     if flags & _COROUTINE:
         @functools.wraps(fn)
         async def coroutine(*args: Any, **kwargs: Any) -> Any:
@@ -211,5 +200,37 @@ def _generator(fn: Callable[..., Any], mode: bool) -> Callable[..., Any]:
                     request = resume(gen.send, response)
         except StopIteration as stop:  # the body returned
             return stop.value
+
+    return wrapper
+
+
+def _async_generator(fn: Callable[..., Any], mode: bool) -> Callable[..., Any]:
+    """``_generator`` for an async generator function (``async def`` with ``yield``): its body
+    runs in ``mode`` each time it resumes, up to its next ``yield``, awaits included."""
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gen = fn(*args, **kwargs)
+
+        async def resume(method: Callable[..., Any], *arg: Any) -> Any:
+            token = _set(mode)
+            try:
+                return await method(*arg)
+            finally:
+                _restore(token)
+
+        try:
+            request = await resume(gen.asend, None)
+            while True:
+                try:
+                    response = yield request
+                except GeneratorExit:
+                    await resume(gen.aclose)
+                    raise
+                except BaseException as exc:  # thrown in by the caller: the body sees it
+                    request = await resume(gen.athrow, exc)
+                else:
+                    request = await resume(gen.asend, response)
+        except StopAsyncIteration:  # the body ended
+            return
 
     return wrapper

@@ -8,7 +8,8 @@ table: ``Value`` builds nodes with ``forward``, the backward pass multiplies by 
 itself a graph), the drawing shows ``symbol`` and ``microgrid.trace`` writes ``code``. Where an
 op passes no gradient at all (``gates``: ReLU where its result is 0, pow's base where the
 exponent is 0), the float backward skips the product and the derivative graph wraps it in the
-``gate`` op, which tests the same number each time the graph runs.
+``gate`` op, which tests the same number each time the graph runs. The commonest ops also
+declare a ``shortcut``: the shape of their rule, which the backward loop applies inline.
 
 ``grads(x, y, out)`` (or ``grads(x, out)`` for one input) returns d out/d x (and d out/d y). The
 rules use ``+ - *`` and the functions below only, because those are defined both on floats and
@@ -98,6 +99,23 @@ def _step(x: float) -> float:
     return 1.0 if x > 0 else 0.0  # relu'(0) = 0, as in PyTorch
 
 
+# --- Shortcuts of the backward pass ----------------------------------------------------------
+# The backward loop (autograd._propagate) would call an op's grads at every node: a call and a
+# tuple each time. For the commonest ops it needn't, because their rules are too simple to need
+# a call: the loop applies them inline. An op declares which of these shapes its rule has in
+# its ``shortcut`` field. The loop trusts the declaration, and tests/test_chain_rule.py checks
+# each declared shortcut against the op's own rule at many points, ±0, ±inf and nan among them,
+# bit for bit. An op with no shortcut has its rule called (autograd.contributions).
+
+NO_SHORTCUT = 0
+ONE_ONE = 1  # ∂/∂x = 1, ∂/∂y = 1 (add)
+ONE_MINUS_ONE = 2  # ∂/∂x = 1, ∂/∂y = −1 (sub)
+Y_X = 3  # ∂/∂x = y, ∂/∂y = x (mul)
+MINUS_ONE = 4  # ∂/∂x = −1 (neg)
+OUT = 5  # ∂/∂x = the result itself (exp)
+ONE_WHERE_POSITIVE = 6  # ∂/∂x = 1 where x > 0 or nan; no gradient at all where x ≤ 0 (relu)
+
+
 # --- The table -------------------------------------------------------------------------------
 
 
@@ -107,7 +125,7 @@ class Op:
 
     __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
                  "formula", "tex", "tex_rule", "function",
-                 "operands", "symmetric", "torch", "jax", "gates", "masks", "kind")
+                 "operands", "symmetric", "torch", "jax", "gates", "masks", "shortcut")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
@@ -115,7 +133,8 @@ class Op:
                  formula: str | None = None, tex: str | None = None,
                  tex_rule: tuple[str, ...] | None = None, function: str | None = None,
                  operands: tuple[str, ...], torch: str, jax: str,
-                 symmetric: bool = False, gates: tuple[str | None, ...] | None = None) -> None:
+                 symmetric: bool = False, gates: tuple[str | None, ...] | None = None,
+                 shortcut: int = NO_SHORTCUT) -> None:
         self.name = name
         self.symbol = symbol  # what a drawing shows
         self.arity = grads.__code__.co_argcount - 1  # grads takes the inputs, then out
@@ -149,7 +168,8 @@ class Op:
         self.gates = gates
         self.masks = None if gates is None else tuple(_mask(g, self.arity, forward)
                                                       for g in gates)
-        self.kind = 0  # how the backward loop handles it; set by autograd from the table
+        # which of the shortcuts below the backward loop may apply instead of calling grads
+        self.shortcut = shortcut
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _op_named, (self.name,)  # an op pickles as its name in the table
@@ -204,6 +224,7 @@ ADD = _op(
     symbol="+",
     operands=("x", "y"),
     symmetric=True,
+    shortcut=ONE_ONE,
 )
 SUB = _op(
     "sub",
@@ -219,6 +240,7 @@ SUB = _op(
     jax="{x} - {y}",
     symbol="−",
     operands=("minuend", "subtrahend"),
+    shortcut=ONE_MINUS_ONE,
 )
 MUL = _op(
     "mul",
@@ -235,6 +257,7 @@ MUL = _op(
     symbol="×",
     operands=("x", "y"),
     symmetric=True,
+    shortcut=Y_X,
 )
 # d(x/y)/dx = 1/y,  d(x/y)/dy = -x/y² = -out/y
 DIV = _op(
@@ -285,6 +308,7 @@ NEG = _op(
     jax="-{x}",
     symbol="−",
     operands=("x",),
+    shortcut=MINUS_ONE,
 )
 # (e^x)' = e^x
 EXP = _op(
@@ -301,6 +325,7 @@ EXP = _op(
     jax="jnp.exp({x})",
     symbol="exp",
     operands=("x",),
+    shortcut=OUT,
 )
 # (ln x)' = 1/x
 LOG = _op(
@@ -367,6 +392,7 @@ RELU = _op(
     jax="jax.nn.relu({x})",
     symbol="ReLU",
     operands=("x",),
+    shortcut=ONE_WHERE_POSITIVE,
 )
 # relu' as an op of its own: 1 where x > 0, else 0 (the derivative graph masks relu with gate)
 STEP = _op(

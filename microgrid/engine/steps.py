@@ -2,22 +2,23 @@
 
 ``backward()`` walks the graph from the output down and, at every node, adds *upstream adjoint ×
 local derivative* to each of its inputs' adjoints. That loop leaves only the totals in ``.grad``.
-``backward_steps(root)`` runs the same loop and keeps each addition as a ``Step``, so a view can
-show how the totals came about: which edge carried what, by which rule, and how a node used
-twice sums two terms. The explanation (``microgrid.explain``), the step-through page and the
-grader (``microgrid.compare_grads``) all read these records.
+``backward_steps(root)`` walks the same order, takes each node's terms from the same function
+(``autograd.contributions``, the chain rule at one node) and keeps each addition as a ``Step``,
+so a view can show how the totals came about: which edge carried what, by which rule, and how a
+node used twice sums two terms. The explanation (``microgrid.explain``), the step-through page
+and the grader (``microgrid.compare_grads``) all read these records.
 
 Nothing a user sees changes: the adjoints live in a dict of this pass, not in ``.grad`` (only
-the engine's own topological sort marks the nodes, as every pass does). The float arithmetic is
-the engine's own, in the engine's order (``_contributions`` mirrors ``autograd._propagate``), so
-summing a node's contributions in order reproduces ``grad()`` bit for bit, inf and nan included.
+the engine's own topological sort marks the nodes, as every pass does). The terms are the
+engine's own, added in the engine's order, so summing a node's contributions in order
+reproduces ``grad()`` bit for bit, inf and nan included.
 """
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from .autograd import paused_gc, topological_order
+from .autograd import contributions, paused_gc, topological_order
 from .ops import Op
 from .value import Value
 
@@ -68,9 +69,9 @@ def backward_steps(root: Value) -> list[Step]:
 
     The adjoint of ``root`` itself is 1 (its seed, not a contribution). For every other node,
     ``sum`` of its steps' ``contribution`` in order, starting from 0.0, is ``grad(root, node)``
-    bit for bit, and its last step's ``after`` is that number. Where an op masks its gradient
-    (an op with ``masks`` in the table, such as relu at x ≤ 0) the engine adds nothing, so
-    there is no step: a node reached only through such uses has none, and gradient 0.
+    bit for bit, and its last step's ``after`` is that number. Where an op cuts its gradient
+    (its ``gates`` in the table, such as relu at x ≤ 0) the engine adds nothing, so there is
+    no step: a node reached only through such uses has none, and gradient 0.
 
     A loop, like ``backward()``: graphs of any depth work. No ``.grad`` and no label changes.
     """
@@ -91,7 +92,7 @@ def backward_steps(root: Value) -> list[Step]:
                 continue
             g = get(consumer, 0.0)
             rules = _rules(op)
-            for operand, node, local, contribution in _contributions(consumer, g):
+            for operand, node, local, contribution in contributions(consumer, g):
                 before = get(node, 0.0)
                 after = before + contribution
                 adjoint[node] = after
@@ -99,56 +100,6 @@ def backward_steps(root: Value) -> list[Step]:
                 append(new(Step, (len(steps), node, consumer, operand, g, local, text,
                                   contribution, before, after, template)))
     return steps
-
-
-def _contributions(node: Value, g: float) -> tuple[tuple[int, Value, float, float], ...]:
-    """(operand, input, local derivative, local × g) for each input of ``node`` that the
-    engine adds to.
-
-    The mirror of one iteration of ``autograd._propagate``: the same call of the op's rule, the
-    same operand order and the same product ``d * g``. Keep the two in step; the property test
-    in tests/test_steps.py fails the moment they disagree.
-    """
-    op: Any = node._op
-    rule = op.grads
-    x: Any = node._x
-    y: Any = node._y
-    masks = getattr(op, "masks", None)  # an op whose gradient is cut where its mask holds
-    if masks is not None:
-        return _masked(rule, masks, node, x, y, g)
-    if y is None:
-        d = rule(x.data, node.data)[0]
-        return ((0, x, d, d * g),)
-    if type(x) is type(y):  # two Values (two numbers never make a node)
-        dx, dy = rule(x.data, y.data, node.data)
-        return ((0, x, dx, dx * g), (1, y, dy, dy * g))
-    if type(x) is Value:  # v <op> number
-        d = rule(x.data, y, node.data)[0]
-        return ((0, x, d, d * g),)
-    d = rule(x, y.data, node.data)[1]  # number <op> v
-    return ((1, y, d, d * g),)
-
-
-def _masked(rule: Any, masks: Any, node: Value, x: Any, y: Any,
-            g: float) -> tuple[tuple[int, Value, float, float], ...]:
-    """The contributions of an op with masks (relu at x ≤ 0 ...): where a mask holds on the
-    input numbers the engine adds nothing, even for an inf or nan from above, and so there is
-    no record."""
-    if y is None:
-        xd = x.data
-        if masks[0] is not None and masks[0](xd):
-            return ()
-        d = rule(xd, node.data)[0]
-        return ((0, x, d, d * g),)
-    xd = x.data if type(x) is Value else x
-    yd = y.data if type(y) is Value else y
-    ds = rule(xd, yd, node.data)
-    found = []
-    for i, v in enumerate((x, y)):
-        mask = masks[i]
-        if type(v) is Value and (mask is None or not mask(xd, yd)):
-            found.append((i, v, ds[i], ds[i] * g))
-    return tuple(found)
 
 
 _RULES: dict[Op, tuple[tuple[str, str], ...]] = {}

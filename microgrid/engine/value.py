@@ -1,18 +1,21 @@
 """``Value``: one scalar and the record of how it was computed.
 
 Building an expression out of Values records a graph: every result remembers its op (an entry
-of ``ops.OPS``) and the Values it was computed from. Nothing else is stored per node (no closure,
-no reference back from a child to its result), so a graph is freed by reference counting alone,
-the moment the last name for it goes away, and the cyclic garbage collector never has to look.
+of ``ops.OPS``) and the Values it was computed from, its inputs ``_x`` and ``_y``. Nothing else
+is stored per node (no closure, no reference back from an input to its result), so a graph is
+freed by reference counting alone, the moment the last name for it goes away.
+
+The engine knows one thing about code that records a graph to replay it later (the static
+graph, ``microgrid.trace``): the ``recorder`` hook at the end of this file.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from . import gradmode as _gm
-from . import ops
+from . import gradmode, ops
 from .gradmode import is_recording, no_grad  # noqa: F401  (where they were first defined)
 from .ops import (
     ADD,
@@ -35,11 +38,6 @@ from .ops import (
 
 Number = int | float
 
-_mode = _gm._enabled.get  # this thread's grad mode; asked only while a block is open somewhere
-_grad_open = False  # whether a grad-mode block is open in any thread (kept by gradmode)
-_gm._mirror(globals())
-_tracing = _gm._tracing.get
-
 
 class _Unrecorded:
     """In ``_x`` of a result made inside ``no_grad()``: a leaf that knows why it is one, so that
@@ -54,7 +52,31 @@ class _Unrecorded:
 UNRECORDED = _Unrecorded()
 
 
-_new = object.__new__
+_new = object.__new__  # a bare Value: no checks of an argument, its slots not yet filled
+
+
+def _fill(node: Value, data: float, op: Op | None, x: Any, y: Any) -> Value:
+    """Fill the slots of a new Value: the number ``data``, computed by ``op`` from the inputs
+    ``x`` (and ``y``; None for a one-input op), or a leaf when ``op`` is None.
+
+    ``grad`` starts at 0.0 (nothing has flowed back yet) and ``label`` empty. ``_mark`` is the
+    backward pass's "visited" stamp and ``_adj`` its running adjoint (``autograd._order`` sets
+    both before it reads them).
+
+    Leaves, copies and results made inside ``no_grad()`` are filled here. The results of ops
+    are filled by the two methods that make them (``_binary``'s and ``_apply1``) with these
+    same lines written out: they run once for every node of every graph, and a call of
+    ``_fill`` each time would make building a graph about 5% slower (a test checks that the
+    three fill a node alike).
+    """
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._op = op
+    node._x = x
+    node._y = y
+    node._mark = None
+    return node
 
 
 def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
@@ -74,25 +96,21 @@ def _binary(op: Op, reflected: bool = False) -> Callable[[Value, Any], Value]:
             other = od = ops._to_float(other, op.name)
         else:
             return NotImplemented  # Python then raises its TypeError naming both types
-        out = _new(Value)
+        out = _new(Value)  # filled as _fill fills it (see there)
         if reflected:
             out.data = forward(od, self.data)
-        else:
-            out.data = forward(self.data, od)
-        out.grad = 0.0
-        out.label = ""
-        out._mark = None
-        if _grad_open and not _mode():  # inside no_grad() in this thread
-            return _unrecorded(out, op, other if reflected else self,
-                               self if reflected else other)
-        if reflected:
-            out._op = op
             out._x = other
             out._y = self
         else:
-            out._op = op
+            out.data = forward(self.data, od)
             out._x = self
             out._y = other
+        out._op = op
+        out.grad = 0.0
+        out.label = ""
+        out._mark = None
+        if gradmode.blocks_open and not gradmode.is_grad_enabled():  # inside no_grad()
+            return _unrecorded(out)
         return out
 
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
@@ -125,11 +143,8 @@ class Value:
             data = ops._to_float(data, "Value")
         if type(label) is not str:
             raise TypeError(f"label must be a str, not {type(label).__name__}")
-        self.data = data
-        self.grad = 0.0
+        _fill(self, data, None, None, None)
         self.label = label
-        self._op = self._x = self._y = None
-        self._mark = None
 
     # --- what a user reads -----------------------------------------------------------------
 
@@ -187,21 +202,22 @@ class Value:
         if type(x) is Value:
             return x
         if is_number(x):
-            return _leaf(ops._to_float(x, "Value"))
+            return _fill(_new(Value), ops._to_float(x, "Value"), None, None, None)
         raise TypeError(f"expected a Value or a real number, not {type(x).__name__}")
 
     def _apply1(self, op: Op) -> Value:
-        out = _new(Value)
-        forward = op.forward  # read, then called: a method-style call of a slot isn't specialized
+        """The node ``op(self)``, for a one-input op (``v.exp()`` and ``mg.exp(v)`` alike)."""
+        forward = op.forward  # op.forward(...) would be looked up as a method first: slower
+        out = _new(Value)  # filled as _fill fills it (see there)
         out.data = forward(self.data)
+        out._x = self
+        out._y = None
+        out._op = op
         out.grad = 0.0
         out.label = ""
         out._mark = None
-        out._y = None
-        if _grad_open and not _mode():  # inside no_grad() in this thread
-            return _unrecorded(out, op, self, None)
-        out._op = op
-        out._x = self
+        if gradmode.blocks_open and not gradmode.is_grad_enabled():  # inside no_grad()
+            return _unrecorded(out)
         return out
 
     __add__ = _binary(ADD)
@@ -292,13 +308,13 @@ class Value:
     # compares the number (``Value(1.0) == 1`` is True, as ``bool(torch.tensor(1.) == 1)`` is);
     # ``==`` between two Values asks whether they are the same node (PyTorch would compare the
     # numbers: write ``a.data == b.data`` for that). Ordering (< > <= >=) and bool() raise:
-    # write ``.data`` where a number is meant. While ``trace`` records, every comparison raises,
-    # because a recorded graph keeps one branch only.
+    # write ``.data`` where a number is meant. A recorder (below) may refuse == and != too.
     __hash__ = object.__hash__
 
     def __eq__(self, other: Any) -> bool:  # type: ignore[override]
-        if _gm._tracing.get():
-            _refuse_traced()
+        recorder = _recorder()
+        if recorder is not None:  # a graph being recorded: it may refuse a branch
+            recorder.compared(self, other)
         if type(other) is Value:
             return self is other
         if is_number(other):
@@ -306,8 +322,9 @@ class Value:
         return NotImplemented
 
     def __ne__(self, other: Any) -> bool:  # type: ignore[override]
-        if _gm._tracing.get():
-            _refuse_traced()
+        recorder = _recorder()
+        if recorder is not None:  # a graph being recorded: it may refuse a branch
+            recorder.compared(self, other)
         if type(other) is Value:
             return self is not other
         if is_number(other):
@@ -333,9 +350,8 @@ class Value:
                         "the graph by running the code again")
 
     def __copy__(self) -> Value:
-        out = _new(Value)
-        out.data, out.grad, out.label = self.data, self.grad, self.label
-        out._op, out._x, out._y, out._mark = self._op, self._x, self._y, None
+        out = _fill(_new(Value), self.data, self._op, self._x, self._y)
+        out.grad, out.label = self.grad, self.label
         return out
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
@@ -346,12 +362,10 @@ class Value:
         for node in topological_order(self):
             if id(node) in memo:
                 continue
-            new = _new(Value)
-            new.data, new.grad, new.label, new._mark = node.data, node.grad, node.label, None
-            new._op = node._op
             x, y = node._x, node._y
-            new._x = memo[id(x)] if type(x) is Value else x
-            new._y = memo[id(y)] if type(y) is Value else y
+            new = _fill(_new(Value), node.data, node._op, memo[id(x)] if type(x) is Value else x,
+                        memo[id(y)] if type(y) is Value else y)
+            new.grad, new.label = node.grad, node.label
             memo[id(node)] = new
         return memo[id(self)]
 
@@ -365,45 +379,52 @@ _NUMPY_OPERATORS = {"add": ("__add__", "__radd__"), "subtract": ("__sub__", "__r
                     "not_equal": ("__ne__", "__ne__")}
 
 
-def _refuse_traced() -> None:
-    raise TypeError("a traced Value can't be compared")  # trace rewrites this into its message
-
-
 def _restore_leaf(data: float, grad: float, label: str) -> Value:
-    v = _leaf(data)
+    v = _fill(_new(Value), data, None, None, None)
     v.grad = grad
     v.label = label
     return v
 
 
-def _unrecorded(out: Value, op: Op, x: Any, y: Any) -> Value:
-    """A result computed inside ``no_grad()``: a leaf that remembers why (see ``UNRECORDED``).
-
-    While ``trace`` records, the op is recorded after all and its result passes through
-    ``stop_gradient``: the replay computes the number anew and, as in the eager run, no
-    gradient flows back through it."""
-    if _tracing():
-        out._op, out._x, out._y = op, x, y
-        if op is STOP:
-            return out
-        stop = _new(Value)
-        stop.data = out.data
-        stop.grad = 0.0
-        stop.label = ""
-        stop._mark = None
-        stop._op, stop._x, stop._y = STOP, out, None
-        return stop
-    out._op = None
-    out._x = UNRECORDED
-    out._y = None
-    return out
+def _unrecorded(node: Value) -> Value:
+    """``node``, just computed inside ``no_grad()``: cut loose from its inputs, a leaf that
+    remembers why (see ``UNRECORDED``), so the graph above it is not kept; or, while a
+    recorder is installed, what the recorder makes of it."""
+    recorder = _recorder()
+    if recorder is not None:
+        return recorder.unrecorded(node)
+    node._op = None
+    node._x = UNRECORDED
+    node._y = None
+    return node
 
 
-def _leaf(data: float) -> Value:
-    v = _new(Value)
-    v.data = data
-    v.grad = 0.0
-    v.label = ""
-    v._op = v._x = v._y = None
-    v._mark = None
-    return v
+# --- The recorder hook ------------------------------------------------------------------------
+
+
+class Recorder(Protocol):
+    """What the engine asks of code that records a graph to replay it later on other numbers
+    (``microgrid.trace`` is one). A replay runs the recorded ops only, so the recorder must hear
+    of the two moments where the eager engine would do something a replay can't repeat."""
+
+    def compared(self, value: Value, other: Any) -> None:
+        """``value == other`` or ``value != other`` is about to be answered from this run's
+        numbers: a branch that the replay would freeze. Raise to refuse it."""
+
+    def unrecorded(self, node: Value) -> Value:
+        """``node`` (op and inputs filled in) was computed inside ``no_grad()``, where the
+        eager engine makes it a leaf. Return the Value to give the caller instead."""
+
+
+# The recorder of this thread (and asyncio task), or None (the usual case). Install one for the
+# span of a recording, as ``microgrid.trace`` does, and restore what was there after, even when
+# the recording raises:
+#
+#     token = recorder.set(my_recorder)
+#     try:
+#         ...  # run the function being recorded
+#     finally:
+#         recorder.reset(token)
+recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
+    "microgrid_recorder", default=None)
+_recorder = recorder.get

@@ -56,10 +56,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, overload
 
 from ..engine import gradmode
-from ..engine import value as _value
 from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
-from ..engine.value import Value
+from ..engine.value import Value, recorder
 from . import batch as batches
 from .arguments import (
     leaf_tree,
@@ -73,9 +72,23 @@ from .arguments import (
 )
 from .codegen import Code, call_namespace, clean_name, float_namespace, generate
 
+
+class _Recording:
+    """The engine's recorder (``engine.value.recorder``) while ``trace`` records a function in
+    this thread: it refuses ``==``/``!=`` on a Value, and records what ``no_grad()`` computes."""
+
+    def compared(self, value: Value, other: Any) -> None:
+        raise TypeError("a traced Value can't be compared")  # _record rewrites it into its message
+
+    def unrecorded(self, node: Value) -> Value:
+        """A result of a ``no_grad()`` block is recorded after all, behind ``stop_gradient``: the
+        replay computes the number anew and, as in the eager run, no gradient flows back."""
+        return node if node.op == "stop_gradient" else node.detach()
+
+
+_RECORDING = _Recording()
 _REFUSALS = {getattr(Value, m).__code__ for m in ("__bool__", "__lt__", "__le__", "__gt__",
                                                    "__ge__", "__eq__", "__ne__")}
-_REFUSALS.add(_value._refuse_traced.__code__)
 _FLOAT_NS: dict[str, Any] | None = None
 _CALL_NS: dict[str, Any] | None = None
 
@@ -461,7 +474,7 @@ def _record(traced: TracedFunction, layout: tuple, trees: list) -> tuple[Value, 
     kws = {name: t for (name, kw), t in zip(layout, trees) if kw}
     # recording even when called inside no_grad(), in this thread only; while the function
     # runs, comparisons of Values refuse and no_grad() blocks record stop_gradient
-    tracing = gradmode._tracing.set(True)
+    tracing = recorder.set(_RECORDING)
     try:
         with gradmode.enable_grad():
             out, local_names = _call_watching_locals(traced.fn, pos, kws)
@@ -476,7 +489,7 @@ def _record(traced: TracedFunction, layout: tuple, trees: list) -> tuple[Value, 
             "instead of an if on y (or relu, step, sigmoid), or keep the branch outside the "
             "traced function") from err
     finally:
-        gradmode._tracing.reset(tracing)
+        recorder.reset(tracing)
     if type(out) is not Value:
         if not is_number(out):
             raise TypeError(f"a traced function must return one scalar (a Value or a number); "
@@ -514,7 +527,7 @@ def _refused_at(err: TypeError) -> str | None:
     while tb is not None:
         frames.append(tb)
         tb = tb.tb_next
-    if frames and frames[-1].tb_frame.f_code is _value._refuse_traced.__code__:
+    if frames and frames[-1].tb_frame.f_code is _Recording.compared.__code__:
         frames.pop()  # raised for __eq__ / __ne__
     if not frames or frames[-1].tb_frame.f_code not in _REFUSALS:
         return None
