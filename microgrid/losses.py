@@ -14,9 +14,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .engine import gradmode
 from .engine.ops import _to_float, gate, is_number, step, stop_gradient
-from .engine.value import Value, no_grad
+from .engine.value import Value, being_recorded, no_grad
 
 # PyTorch's BCELoss floors log at -100, so a loss is at most 100, even at p = 0 or 1 ...
 LOG_FLOOR = -100.0
@@ -60,7 +59,7 @@ def _neg_log(p: Value) -> Value:
     Eagerly the number p picks one of the two pieces, and the graph holds that piece only.
     While ``trace`` records, the graph must choose again on every call, so both pieces are
     recorded and ``_where`` picks one each time the graph runs."""
-    if gradmode._tracing.get():
+    if being_recorded():
         line = step(GRAD_EPS - p)  # 1 where p < 1e-12
         # log reads 1 where the line is taken: the unused piece is 0 with a gradient of 0·1,
         # where log 0 would give −inf, and a gradient of 0·inf = nan (JAX's "double where")
@@ -108,7 +107,7 @@ def binary_cross_entropy_with_logits(z: Value | float, y: float | Value) -> Valu
     y = _label(y, "binary_cross_entropy_with_logits")
     _check_range(y, "binary_cross_entropy_with_logits")
     number = type(y) is not Value  # a label of exactly 0 or 1 builds only what counts
-    if gradmode._tracing.get():
+    if being_recorded():
         return _with_logits_recorded(z, y)
     if z.data >= 0.0:
         softplus = (1.0 + (-z).exp()).log()  # log(1 + e^−z) = log(1 + e^z) − z

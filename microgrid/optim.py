@@ -11,9 +11,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from .engine import gradmode
 from .engine.ops import _div, is_number
-from .engine.value import Value
+from .engine.value import Value, being_recorded
 
 
 class Optimizer:
@@ -187,7 +186,7 @@ class Adam(Optimizer):
 def _refuse_traced() -> None:
     """A step changes .data once, at recording; the replays of a traced function would skip
     it without a word, so inside one it is refused."""
-    if gradmode._tracing.get():
+    if being_recorded():
         raise TypeError("optimizer.step() changes the parameters' .data, which a static graph "
                         "can't record: call it outside the traced function, with the "
                         "gradients of f.value_and_grad")

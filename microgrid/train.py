@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from math import hypot
 from typing import Any
 
-from .engine import gradmode
 from .engine.autograd import paused_gc
 from .engine.gradmode import is_grad_enabled
 from .engine.ops import _to_float, is_number
-from .engine.value import Value, no_grad
+from .engine.value import Value, being_recorded, no_grad
 from .i18n import gettext
 
 
@@ -235,7 +234,7 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
 def _refuse_traced(what: str, instead: str) -> None:
     """Inside a function ``trace`` records, refuse in one line: what these functions decide
     from numbers would be decided once, at recording, and replayed as a constant."""
-    if gradmode._tracing.get():
+    if being_recorded():
         raise TypeError(f"{what}, which a static graph can't record: call it outside the traced "
                         f"function{'; ' + instead if instead else ''}")
 

@@ -428,3 +428,11 @@ class Recorder(Protocol):
 recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "microgrid_recorder", default=None)
 _recorder = recorder.get
+
+
+def being_recorded() -> bool:
+    """True while a recorder is installed in this thread (``microgrid.trace`` recording a
+    function). Library code that would decide something from ``.data`` asks this first: while
+    a graph is recorded, the decision must be built into the graph (or refused), since the
+    replay would otherwise repeat this run's choice for every later input."""
+    return _recorder() is not None
