@@ -230,6 +230,14 @@ class TracedFunction:
         """The generated forward alone: what ``f(...)`` runs."""
         return self._latest().forward.source
 
+    def formulas(self, batch: bool = False) -> Any:
+        """The derivatives as simplified formulas in the function's own names (``dz = a - y``),
+        with SymPy; ``batch=True``: for the whole batch, in the course's matrix layout. See
+        ``microgrid.static.formulas``."""
+        from . import formulas
+
+        return formulas.derive(self, self._latest(), batch)
+
     # --- graduating: the same forward in PyTorch or JAX (export.py) ---------------------
 
     def export(self, target: str) -> str:
@@ -392,6 +400,7 @@ class _Graph:
         it = iter(grads)
         for i in self.wrt:
             grad_trees.append((trees[i], shaped(trees[i], it)))
+        self.layout, self.params, self.hints = layout, params, dict(hints)  # for formulas.py
         self.full: Code = generate(name, params, out, grad_trees, hints, adjoints)
         self.forward: Code = generate(name, params, out, None, hints)
         _label_as_in_code(self.full, [out, *grads], set(forward))
