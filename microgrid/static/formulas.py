@@ -461,7 +461,7 @@ def _batch(d: _Derivation, traced: Any, graph: Any) -> Formulas:
             big[s] = sp.Symbol(f"{_capital(where[0])}_{where[1]}")
         else:
             big[s] = sp.Symbol(_capital(s.name))
-    for s, g, _ in d.grads:
+    for _s, g, _ in d.grads:
         if g in per_sample:
             big[g] = sp.Symbol(_capital(g.name))
 
