@@ -54,20 +54,25 @@ def recognise(build: Any, lists: dict[str, list[Any]], batched: set[str],
             chain.append(left)
         spine.update(id(a) for a in chain)
         terms = [chain[-1].args[0]] + [a.args[1] for a in reversed(chain)]
-        found = _products(terms, where, lists, uses, batched, type(top))
-        if found is None:
+        # the node that sums terms[0..i] is chain[len(chain) - i]; look for a run of products
+        for k in range(len(terms) - 1, 0, -1):
+            found = _products(terms[: k + 1], where, lists, uses, batched, type(top))
+            if found is not None:
+                break
+        else:
             continue
         p, q, n = found
-        dot = node("dot", (), top.index - 0.5)  # reads p and q whole, not their numbers
+        target = chain[len(chain) - k]
+        dot = node("dot", (), target.index - 0.5)  # reads p and q whole, not their numbers
         # as written (p @ q), then with the shared one first, for a batch (w @ x, x n×chunk)
         dot.vectors = (p, q, *((q, p) if p in batched else (p, q)))
-        before = terms[: len(terms) - n]
+        before = terms[: k + 1 - n]
         if not before:
-            top.op, top.args, top.vectors = dot.op, dot.args, dot.vectors
-            continue
-        # the sum of what came before is the add n levels below the top (or a single term)
-        rest = before[0] if len(before) == 1 else chain[n]
-        top.args = (rest, dot)
+            target.op, target.args, target.vectors = dot.op, dot.args, dot.vectors
+        elif len(before) == 1:
+            target.args = (before[0], dot)
+        else:
+            target.args = (chain[len(chain) - len(before) + 1], dot)
 
 
 def _products(terms: list, where: dict, lists: dict, uses: dict, batched: set[str],
