@@ -106,10 +106,10 @@ def _vectors(np: Any) -> dict[str, Any]:
     """What code with vectors calls (vectorize.py), a batched list being n×rows."""
 
     def total(q: Any, s: Any) -> Any:  # Σ over the rows of q * s: one matrix product
-        return q @ s if getattr(s, "ndim", 0) else q.sum(axis=1) * s
+        return np.dot(q, s) if getattr(s, "ndim", 0) else q.sum(axis=1) * s
 
-    def outer(q: Any, s: Any) -> Any:  # q_j * s for each j: n×rows
-        return np.multiply.outer(np.asarray(q), s)
+    def outer(q: Any, s: Any) -> Any:  # q_j * s for each j: n×rows, a view of rows×n
+        return np.multiply.outer(s, np.asarray(q)).T  # (so that it fills rows×n quickly)
 
     def dot(p: Any, q: Any) -> Any:
         return np.dot(p, q)
