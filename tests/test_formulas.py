@@ -191,3 +191,44 @@ def test_without_sympy_one_line_says_what_to_install(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == 'f.formulas() needs SymPy, an optional extra: pip install ' \
                                  '"microgrid[formulas]"'
+
+
+def two_layer(W1, b1, W2, b2, x, y):
+    """The course's network: tanh hidden units (one row of W1 each), a sigmoid output."""
+    a1 = []
+    for i, (row, bi) in enumerate(zip(W1, b1)):
+        z = bi
+        for wij, xj in zip(row, x):
+            z = z + wij * xj
+        z.label = f"z1_{i}"
+        a = mg.tanh(z)
+        a.label = f"a1_{i}"
+        a1.append(a)
+    z2 = b2
+    for wj, aj in zip(W2, a1):
+        z2 = z2 + wj * aj
+    a2 = mg.sigmoid(z2)
+    return -(y * mg.log(a2) + (1 - y) * mg.log(1 - a2))
+
+
+def test_two_layer_network():
+    rng = np.random.default_rng(1)
+    W1, b1 = (rng.normal(size=(3, 2)) * 0.5).tolist(), [0.1, -0.2, 0.3]
+    W2, b2 = (rng.normal(size=3) * 0.5).tolist(), 0.05
+    X, Y = rng.normal(size=(25, 2)), (rng.random(25) > 0.5).astype(float)
+    f = mg.trace(two_layer, wrt=["W1", "b1", "W2", "b2"], batch=["x", "y"])
+    J, (dW1, db1, dW2, db2) = f.value_and_grad(W1, b1, W2, b2, X, Y)
+    F = f.formulas()
+    assert equal(F.sympy["dz2"], S("a2") - S("y"))
+    assert equal(F.sympy["dz1_0"], (1 - S("a1_0") ** 2) * S("da1_0"))
+    assert equal(F.sympy["dW2_1"], S("a1_1") * S("dz2"))
+    for j in range(2):  # a row of W1 is a vector: dW1_0 = x * dz1_0
+        assert equal(F.sympy["dW1_0"][j], S(f"x_{j}") * S("dz1_0"))
+    assert "z1_0 = W1_0ᵀx + b1_0" in str(F) and "dW1_0 = x*dz1_0" in str(F)
+    got = f.formulas(batch=True).evaluate(W1, b1, W2, b2, X, Y)
+    assert got["J"] == pytest.approx(J, rel=1e-12)
+    for i in range(3):
+        assert np.allclose(got[f"dW1_{i}"], dW1[i], rtol=1e-10, atol=1e-14)
+        assert got[f"db1_{i}"] == pytest.approx(db1[i], rel=1e-10, abs=1e-14)
+        assert got[f"dW2_{i}"] == pytest.approx(dW2[i], rel=1e-10, abs=1e-14)
+    assert got["db2"] == pytest.approx(db2, rel=1e-10)

@@ -14,7 +14,8 @@ named quantities*, one step at a time, and simplifies each with SymPy (an option
   to the one without gradients), so ``dz = a - y`` but ``dw_0 = x_0*dz`` and ``db = dz``;
 * the gradients are those of the arguments ``value_and_grad`` differentiates, except the ones
   named in ``batch=`` (the data, x and y): the parameters';
-* vectors where the code has vectors: when the list arguments p and q (of one length n) meet
+* vectors where the code has vectors: when the list arguments p and q (of one length n, or a
+  row of a list of lists: ``W1[0]``, written ``W1_0``) meet
   as ``p_0*q_0 + ... + p_(n-1)*q_(n-1)`` in a formula, it is written ``pᵀq``, and when every
   ``dp_j`` is the same formula with index j, one line ``dp = ...`` stands for all of them.
 
@@ -32,7 +33,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..engine.autograd import topological_order
 from ..engine.value import Value
 from .arguments import leaves
 from .codegen import clean_name
@@ -267,6 +267,11 @@ class _Derivation:
                            for leaf in leaves(tree)]
                 if all(type(t) is Value for t in tree) and len(tree) > 1:
                     self.vectors.append((pname, symbols))
+                for r, row in enumerate(tree):  # a matrix's rows: a layer's weights W[r]
+                    if type(row) is list and len(row) > 1 and all(type(t) is Value
+                                                                   for t in row):
+                        name = clean_name(f"{pname}[{r}]") or f"{pname}_{r}"
+                        self.vectors.append((name, [self.sym[leaf] for leaf in row]))
             if pname in batched_names:
                 self.batched.update(symbols)
             elif i in wrt:
@@ -275,7 +280,7 @@ class _Derivation:
         # the forward: each named Value a symbol and its formula in the quantities before it
         out = graph.output
         self.named: list[tuple[Any, Any]] = []  # (symbol, formula), in topological order
-        for v in topological_order(out):
+        for v in _in_reading_order(out):
             if v in self.sym:
                 continue
             if v._op is None:
@@ -386,6 +391,26 @@ class _Derivation:
             if sp.simplify(moved - f) != 0:
                 return None
         return formulas[0].xreplace({s[0]: sp.Symbol(v) for v, s in same_length})
+
+
+def _in_reading_order(root: Value) -> list[Value]:
+    """The Values ``root`` needs, each after its inputs, the first input's before the second's:
+    the order the code was written in (``z1_0`` before ``z1_1``)."""
+    order: list[Value] = []
+    done: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        v, ready = stack.pop()
+        if id(v) in done:
+            continue
+        if ready:
+            done.add(id(v))
+            order.append(v)
+            continue
+        stack.append((v, True))
+        stack.extend((i, False) for i in reversed(v.inputs) if type(i) is Value
+                     and id(i) not in done)
+    return order
 
 
 def derive(traced: Any, graph: Any, batch: bool = False) -> Formulas:
@@ -581,6 +606,8 @@ def _evaluate(steps: list, inputs: Any, args: tuple) -> dict[str, Any]:
         elif type(tree) is list:
             vector = np.asarray(a, dtype=float)
             matrices[pname] = vector
+            for r, row in enumerate(vector if vector.ndim == 2 else ()):
+                matrices[clean_name(f"{pname}[{r}]") or f"{pname}_{r}"] = row
             for leaf, value in zip(leaves(tree), vector.ravel()):
                 env[d.sym[leaf].name] = float(value)
         else:
