@@ -425,7 +425,8 @@ def _per_sample(d: _Derivation) -> Formulas:
     table: dict[str, Any] = {}
     for s, e in d.named:
         shown, dots = d.dots(e)
-        words = {k.name: (f"{p}ᵀ{q}", f"{p}^{{T}} {q}") for k, p, q in dots}
+        words = {k.name: (f"{p}ᵀ{q}", f"{_latex_name(p)}^{{T}} {_latex_name(q)}")
+                 for k, p, q in dots}
         lines.append((s.name, *_show(shown, words)))
         table[s.name] = e
     done: set[str] = set()
@@ -500,7 +501,7 @@ def _batch(d: _Derivation, traced: Any, graph: Any) -> Formulas:
         for k, p, q in dots:
             bp = _capital(p) if p in batched_vectors else p
             bq = _capital(q) if q in batched_vectors else q
-            words[k.name] = (f"{bp}ᵀ{bq}", f"{bp}^{{T}} {bq}")
+            words[k.name] = (f"{bp}ᵀ{bq}", f"{_latex_name(bp)}^{{T}} {_latex_name(bq)}")
         lines.append((name, *_show(shown.xreplace(big), words)))
         table[name] = e.xreplace(big)
         steps.append(("row", name, shown.xreplace(big), [(k, p, q) for k, p, q in dots]))
