@@ -44,7 +44,8 @@ constants of the graph too: pass what should vary, and what needs a gradient, as
 
 This file is the public side and the recording. Around it: ``arguments.py`` reads the
 structure of the arguments (what makes a new recording), ``codegen.py`` writes the recorded
-graph out as code, and ``batch.py`` runs that code over a NumPy batch.
+graph out as code (``vectorize.py`` finding its dot products), ``batch.py`` runs that code over a
+NumPy batch, and ``formulas.py`` derives the gradients as the course's formulas (``f.formulas()``).
 """
 
 from __future__ import annotations
