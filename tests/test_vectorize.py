@@ -202,3 +202,38 @@ def test_a_gradient_for_an_unbatched_list_is_summed_right():
     z = 0.5 * 2 - 3
     assert dw == pytest.approx([np.mean(2 * (z - Y)) * 2, np.mean(2 * (z - Y)) * 3])
     assert dx == pytest.approx([np.mean(2 * (z - Y)) * 0.5, -np.mean(2 * (z - Y))])
+
+
+def layer(W, c, V, x, y):
+    """An MLP layer: unit i reads row W[i] (a dot product each), then a linear output unit."""
+    hidden = []
+    for row, ci in zip(W, c):
+        z = ci
+        for wij, xj in zip(row, x):
+            z = z + wij * xj
+        hidden.append(mg.tanh(z))
+    out = 0.0
+    for vi, hi in zip(V, hidden):
+        out = out + vi * hi
+    return (out - y) ** 2
+
+
+@pytest.mark.parametrize("wrt", [None, ["W", "c", "V"]])
+def test_an_mlp_layer_reads_as_one_dot_product_per_row(wrt):
+    rng = np.random.default_rng(3)
+    W, c = (rng.normal(size=(3, 4)) * 0.5).tolist(), [0.1, -0.2, 0.3]
+    V, X, Y = rng.normal(size=3).tolist(), rng.normal(size=(9, 4)), rng.normal(size=9)
+    f = mg.trace(layer, wrt=wrt, batch=["x", "y"])
+    value, grads = f.value_and_grad(W, c, V, X, Y)
+    for i in range(3):
+        assert f"W[{i}] @ x" in f.source and f"dW_{i} = x * " in f.source
+    # against the same function replayed sample by sample on floats (exactly the eager numbers)
+    g = mg.trace(layer, wrt=wrt)
+    per_sample = [g.value_and_grad(W, c, V, list(x), float(y)) for x, y in zip(X, Y)]
+    assert value == pytest.approx(np.mean([v for v, _ in per_sample]), rel=1e-12)
+    for k, got in enumerate(grads):
+        expected = np.mean([np.asarray(gs[k], dtype=float) for _, gs in per_sample], axis=0)
+        if wrt is None and k >= 3:  # dx, dy: per sample, over m
+            expected = np.array([np.asarray(gs[k], dtype=float) for _, gs in per_sample]) / 9
+        np.testing.assert_allclose(np.asarray(got, dtype=float), expected, rtol=1e-10,
+                                   atol=1e-14)

@@ -408,20 +408,32 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
             unpacked += _unpack(tree, pname, build, names)
     if batched is not None:  # an unpacking line only where a number of the list is read
         alive = {id(n) for n in live}
-        unpacked = [u for u in unpacked if any(id(build.of[leaf]) in alive
-                                               for leaf in u[2] if type(leaf) is Value)
-                    or any(type(leaf) is list for leaf in u[2])]
+        needed: set[str] = set()  # the unpacked names whose own lines are kept
+        kept_lines = []
+        for targets, source, tree in reversed(unpacked):  # (a list's rows come after it)
+            rows = [t for t, leaf in zip(targets.strip("[]").split(", "), tree)
+                    if type(leaf) is list]
+            if any(id(build.of[leaf]) in alive for leaf in tree if type(leaf) is Value) or \
+                    any(r in needed for r in rows):
+                needed.add(source)
+                kept_lines.append((targets, source, tree))
+        unpacked = kept_lines[::-1]
     head = [f"{targets} = {source}" for targets, source, _ in unpacked]
     for leaf in (leaf for _, tree in params for leaf in leaves(tree)):
         node = build.of[leaf]
         node.text = node.call = node.name
     if batched is not None:  # vectors name their list arguments as the signature does
         renamed = {clean_name(p) or p: s for (p, _), s in zip(params, signature)}
+
+        def rename(v: str) -> str:  # "w" or a row "W[0]"
+            base, bracket, rest = v.partition("[")
+            return renamed.get(base, base) + bracket + rest
+
         for n in live:
             if n.op == "dot":
-                n.vectors = tuple(renamed.get(v, v) for v in n.vectors)
+                n.vectors = tuple(map(rename, n.vectors))
             elif n.op == "outer":
-                n.vectors = (renamed.get(n.vectors[0], n.vectors[0]), n.vectors[1])
+                n.vectors = (rename(n.vectors[0]), n.vectors[1])
 
     # names first for what the user named (labels, locals), so gradients can be d<name>
     for n in live:
@@ -544,8 +556,13 @@ def _vectorize(build: _Builder, params: list[tuple[str, Tree]], grads: list[tupl
 
     lists = {}
     for pname, tree in params:
+        name = clean_name(pname) or pname
         if type(tree) is list and len(tree) > 1 and all(type(t) is Value for t in tree):
-            lists[clean_name(pname) or pname] = [build.of[leaf] for leaf in tree]
+            lists[name] = [build.of[leaf] for leaf in tree]
+        elif type(tree) is list and name not in batched:  # a matrix's rows: W[0] @ x
+            for r, row in enumerate(tree):
+                if type(row) is list and len(row) > 1 and all(type(t) is Value for t in row):
+                    lists[f"{name}[{r}]"] = [build.of[leaf] for leaf in row]
 
     def node(op: str, args: tuple, index: float) -> _Node:
         return _Node(op, args, index)  # type: ignore[arg-type]
@@ -563,17 +580,28 @@ def _vectorize(build: _Builder, params: list[tuple[str, Tree]], grads: list[tupl
         mine = results[at: at + count]
         at += count
         name = clean_name(pname) or pname
-        v = None
-        if name in lists:
-            at_first = min((o.index for o, _ in mine if type(o) is _Node), default=last)
-            v = vectorize.gradient([o for o, _ in mine], lists, name, batched, node, at_first)
-        if v is None:
-            kept += mine
-            trees.append(ptree)
-        else:
-            last += 1
-            kept.append((v, "d" + name))
-            trees.append(None)  # one array: one name returned
+        # the whole list, or each row of a list of lists: (its key in lists, its leaves' results)
+        parts = [(name, mine)]
+        if name not in lists and type(ptree) is list:
+            parts, i = [], 0
+            for r, row in enumerate(ptree):
+                size = len(leaves(row)) if type(row) is list else 1
+                parts.append((f"{name}[{r}]" if type(row) is list else "", mine[i: i + size]))
+                i += size
+        tree: list[Tree] = []
+        for key, part in parts:
+            v = None
+            if key in lists:
+                at_first = min((o.index for o, _ in part if type(o) is _Node), default=last)
+                v = vectorize.gradient([o for o, _ in part], lists, key, batched, node,
+                                       at_first)
+            if v is None:
+                kept += part
+                tree.append(ptree if len(parts) == 1 else ptree[len(tree)])
+            else:
+                kept.append((v, "d" + (clean_name(key) or key)))
+                tree.append(None)  # one array: one name returned
+        trees.append(tree[0] if len(parts) == 1 else tree)
     return kept, trees
 
 

@@ -419,9 +419,10 @@ class _Graph:
         self.full: Code = generate(name, params, out, grad_trees, hints, adjoints)
         self.forward: Code = generate(name, params, out, None, hints)
         # with dot products as vectors (vectorize.py), if any: what f.source shows and a batch runs
-        matrices = [i for i, n in _batched_positions(traced, layout) if type(trees[i]) is list
+        positions = [i for i, _ in _batched_positions(traced, layout)]
+        matrices = [i for i in positions if type(trees[i]) is list
                     and len(trees[i]) > 1 and all(type(t) is Value for t in trees[i])]
-        batched = {clean_name(layout[i][0]) or layout[i][0] for i in matrices}
+        batched = {clean_name(layout[i][0]) or layout[i][0] for i in positions}
         vector = generate(name, params, out, grad_trees, hints, adjoints, batched)
         self.vector_full = vector if vector.batch else None
         vector = generate(name, params, out, None, hints, None, batched)
