@@ -232,3 +232,22 @@ def test_two_layer_network():
         assert got[f"db1_{i}"] == pytest.approx(db1[i], rel=1e-10, abs=1e-14)
         assert got[f"dW2_{i}"] == pytest.approx(dW2[i], rel=1e-10, abs=1e-14)
     assert got["db2"] == pytest.approx(db2, rel=1e-10)
+
+
+def test_batch_formulas_of_named_features():
+    """Features as separate numbers (w1*x1 + w2*x2): rows, each a mean of its own."""
+    def loss(w1, w2, b, x1, x2, y):
+        a = mg.sigmoid(w1 * x1 + w2 * x2 + b)
+        return -(y * mg.log(a) + (1 - y) * mg.log(1 - a))
+
+    _, _, X, Y = batch_data(m=30, n=2)
+    f = mg.trace(loss, wrt=["w1", "w2", "b"], batch=["x1", "x2", "y"])
+    J, (dw1, dw2, db) = f.value_and_grad(0.3, -0.5, 0.1, X[:, 0], X[:, 1], Y)
+    per_sample = f.formulas()
+    assert equal(per_sample.sympy["dw1"], S("x1") * (S("a") - S("y")))
+    B = f.formulas(batch=True)
+    assert B.note == "m samples: X1, X2, Y and each per-sample quantity a 1×m row"
+    assert "db = (1/m)·Σ (A - Y)" in str(B)
+    got = B.evaluate(0.3, -0.5, 0.1, X[:, 0], X[:, 1], Y)
+    assert [got["J"], got["dw1"], got["dw2"], got["db"]] == pytest.approx([J, dw1, dw2, db],
+                                                                          rel=1e-10)

@@ -556,10 +556,13 @@ def _batch(d: _Derivation, traced: Any, graph: Any) -> Formulas:
         lines.append((g.name, text, tex))
         table[g.name] = sp.Sum(row, (sp.Symbol("i"), 1, m)) / m
     shapes = ", ".join(f"{_capital(n)} is {len(s)}×m" for n, s in batched_vectors.items())
-    note = (f"m samples, one per column ({shapes + '; ' if shapes else ''}"
-            f"{', '.join(sorted(_capital(v.name) for v in d.batched if d.vector_of(v) is None))}"
-            f"{' and ' if shapes else ''}each per-sample quantity a 1×m row); batch= takes one "
-            "sample per row, so X here is the transpose of the array passed")
+    rows = ", ".join(sorted(_capital(v.name) for v in d.batched if d.vector_of(v) is None))
+    each = f"{rows} and each per-sample quantity" if rows else "each per-sample quantity"
+    if shapes:
+        note = (f"m samples, one per column ({shapes}; {each} a 1×m row); batch= takes one "
+                "sample per row, so X here is the transpose of the array passed")
+    else:
+        note = f"m samples: {each} a 1×m row"
     inputs = (d, [(clean_name(p) or f"arg{i}", tree)
                   for i, (p, tree) in enumerate(graph.params)], batched_vectors, big)
     return Formulas(lines, table, note, steps, inputs)
