@@ -674,9 +674,10 @@ class _OperatorsAsOps(ast.NodeTransformer):
 
 
 def source_variables(f, *args):
-    """Every variable of ``f.source`` when it runs on ``args`` (floats), each op computed as
-    the engine computes it: the generated function, made to return its local variables."""
-    module = _OperatorsAsOps().visit(ast.parse(f.source))
+    """Every variable of ``f.scalar_source`` (``f.source`` as it runs on floats) when it runs
+    on ``args``, each op computed as the engine computes it: the generated function, made to
+    return its local variables."""
+    module = _OperatorsAsOps().visit(ast.parse(f.scalar_source))
     fn = module.body[0]
     fn.body[-1] = ast.Return(ast.Call(ast.Name("locals", ast.Load()), [], []))
     namespace = {**mg.static.codegen.float_namespace(), "locals": locals}

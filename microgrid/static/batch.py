@@ -71,6 +71,16 @@ def _split(a: Any) -> Any:
     return [_split(a[:, i]) for i in range(a.shape[1])]
 
 
+def matrices(batch: Batch, cols: list, positions: list[int]) -> list:
+    """The arguments for code with vectors (vectorize.py): the batched lists at ``positions``
+    each one n×m array, one sample per column (a view of the m×n array given), the rest as
+    ``columns`` made them."""
+    out = list(cols)
+    for i in positions:
+        out[i] = batch.given[i].T
+    return out
+
+
 def first_sample(tree: Any) -> Any:
     """The first sample's numbers, from the columns (the recording runs on them)."""
     if type(tree) is list:
@@ -85,11 +95,28 @@ def namespace(np: Any, calls: bool = False) -> dict[str, Any]:
     global _NAMESPACE, _CALL_NAMESPACE
     if calls:
         if _CALL_NAMESPACE is None:
-            _CALL_NAMESPACE = array_call_namespace(np)
+            _CALL_NAMESPACE = {**array_call_namespace(np), **_vectors(np)}
         return _CALL_NAMESPACE
     if _NAMESPACE is None:
-        _NAMESPACE = array_namespace(np)
+        _NAMESPACE = {**array_namespace(np), **_vectors(np)}
     return _NAMESPACE
+
+
+def _vectors(np: Any) -> dict[str, Any]:
+    """What code with vectors calls (vectorize.py), a batched list being n×rows."""
+
+    def total(q: Any, s: Any) -> Any:  # Σ over the rows of q * s: one matrix product
+        return np.dot(q, s) if getattr(s, "ndim", 0) else q.sum(axis=1) * s
+
+    def outer(q: Any, s: Any) -> Any:  # q_j * s for each j: n×rows, a view of rows×n
+        return np.multiply.outer(s, np.asarray(q)).T  # (so that it fills rows×n quickly)
+
+    def dot(p: Any, q: Any) -> Any:
+        return np.dot(p, q)
+
+    # (Python functions: NumPy called straight from the generated code, which runs without
+    # builtins, crashed the interpreter on a list argument)
+    return {"dot": dot, "total": total, "outer": outer}
 
 
 def _chunks(m: int) -> range:
@@ -100,7 +127,7 @@ def _rows(tree: Any, start: int, stop: int) -> Any:
     """The arguments for rows start:stop (shared numbers as they are)."""
     if type(tree) is list:
         return [_rows(t, start, stop) for t in tree]
-    return tree[start:stop] if getattr(tree, "ndim", 0) else tree
+    return tree[..., start:stop] if getattr(tree, "ndim", 0) else tree  # (n×m: columns)
 
 
 # --- results --------------------------------------------------------------------------------
@@ -161,6 +188,10 @@ def _accumulator(np: Any, given: Any) -> Any:
 
 def _accumulate(np: Any, acc: Any, g: Any, start: int, stop: int) -> None:
     if type(acc) is list:
+        if type(g) is not list:  # a vector gradient, summed over the rows already (total)
+            for a, gi in zip(acc, g.tolist()):
+                a.value += gi
+            return
         for a, gi in zip(acc, g):
             _accumulate(np, a, gi, start, stop)
     elif type(acc) is _Total:
@@ -174,7 +205,8 @@ def _fill(dst: Any, g: Any) -> None:
         for i, gi in enumerate(g):
             _fill(dst[:, i], gi)
     else:
-        dst[...] = g  # a per-sample array, or one number for every sample
+        # a per-sample array, or one number for every sample; n×rows from code with vectors
+        dst[...] = g.T if getattr(g, "ndim", 0) > 1 else g
 
 
 def _finish(acc: Any, m: int, mean: bool) -> Any:

@@ -99,6 +99,7 @@ def reserved_names() -> set[str]:
     """Names the generated code doesn't use for a variable: keywords, what it calls, and
     Python's builtins (harmless there, the code runs without them, but confusing to read)."""
     names = set(keyword.kwlist) | {"inf", "nan"} | set(OPS) | set(dir(builtins))
+    names |= {"dot", "total", "outer"}  # what code with vectors calls (vectorize.py)
     names.update(fn for fn in map(_template_function, OPS) if fn is not None)
     # and the modules the exported spellings call (torch, jnp, jax), so none is shadowed
     for op in OPS.values():
@@ -164,7 +165,7 @@ class _Node:
     """One computed quantity of the program: an op and its inputs (nodes or float constants)."""
 
     __slots__ = ("op", "args", "index", "uses", "name", "hint", "text", "call", "forward",
-                 "sources")
+                 "sources", "vectors")
 
     def __init__(self, op: str, args: tuple, index: int) -> None:
         self.op = op  # an OPS name, or "arg" for a parameter
@@ -177,6 +178,7 @@ class _Node:
         self.call = ""  # the same, in call form
         self.forward = False  # computed on the way to the output (else only for gradients)
         self.sources = 0
+        self.vectors: tuple[str, ...] = ()  # a "dot" or "outer" node's list arguments (vectorize)
 
 
 Operand = Any  # a _Node or a float
@@ -323,6 +325,8 @@ class Code(NamedTuple):
     returned: tuple[str, ...]
     # the same function with every op spelled by another field of the op table: see generate
     spelled: Callable[..., str] | None = None
+    # with vectors (vectorize.py): the code a batch runs, list arguments as n×chunk arrays
+    batch: str = ""
 
     @property
     def has_power(self) -> bool:
@@ -330,9 +334,11 @@ class Code(NamedTuple):
         turn a real number complex ((-8.0) ** (1/3)) rather than raise."""
         return any(isinstance(n, ast.Pow) for n in ast.walk(ast.parse(self.source)))
 
-    def compile(self, namespace: dict[str, Any], calls: bool = False) -> Callable[..., Any]:
-        """The function, compiled once and run in ``namespace`` (see the ``*_namespace``)."""
-        source = self.calls if calls else self.source
+    def compile(self, namespace: dict[str, Any], calls: bool = False,
+                batch: bool = False) -> Callable[..., Any]:
+        """The function, compiled once and run in ``namespace`` (see the ``*_namespace``);
+        ``batch``: the batch form of code with vectors, readable or in ``calls`` form."""
+        source = self.calls if calls else self.batch if batch else self.source
         filename = f"<microgrid.trace {self.name}{' calls' if calls else ''} {id(self):x}>"
         # registered so that a traceback through generated code shows its lines
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
@@ -344,7 +350,8 @@ class Code(NamedTuple):
 def generate(name: str, params: list[tuple[str, Tree]], output: Value,
              grads: list[tuple[Tree, Tree]] | None = None,
              hints: dict[Value, str] | None = None,
-             adjoints: dict[Value, Value] | None = None) -> Code:
+             adjoints: dict[Value, Value] | None = None,
+             batched: set[str] | None = None) -> Code:
     """Write ``def name(params): ...`` computing ``output`` (and ``grads``) as straight-line code.
 
     ``params`` are the parameters in order, each a name and its tree of leaf Values (a Value,
@@ -353,7 +360,9 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     (Values or floats); the function then returns ``output, (gradient trees...)`` instead of
     ``output``. ``hints`` suggests names for Values (labels, local variable names);
     ``adjoints`` maps a forward Value to its adjoint (d output/d Value, a Value), so that the
-    adjoint of ``z`` is called ``dz``.
+    adjoint of ``z`` is called ``dz``. ``batched``, if given, turns on the vectors of
+    ``vectorize.py`` (dot products, vector gradients), for a batch whose list arguments named in
+    ``batched`` hold one sample per column; the code then takes list arguments as arrays.
     """
     hints = hints or {}
     adjoints = adjoints or {}
@@ -381,6 +390,9 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
     for ptree, gtree in grads or ():
         for leaf, g in zip(leaves(ptree), leaves(gtree)):
             results.append((build.of[g] if type(g) is Value else float(g), "d" + leaf.label))
+    returned_trees = [ptree for ptree, _ in grads or ()]
+    if batched is not None:
+        results, returned_trees = _vectorize(build, params, grads or [], results, batched)
     live = _count_uses(o for o, _ in results)
     names = _Names(reserved_names() | {name})
 
@@ -394,10 +406,34 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
             build.of[tree].name = pname
         else:
             unpacked += _unpack(tree, pname, build, names)
+    if batched is not None:  # an unpacking line only where a number of the list is read
+        alive = {id(n) for n in live}
+        needed: set[str] = set()  # the unpacked names whose own lines are kept
+        kept_lines = []
+        for targets, source, tree in reversed(unpacked):  # (a list's rows come after it)
+            rows = [t for t, leaf in zip(targets.strip("[]").split(", "), tree)
+                    if type(leaf) is list]
+            if any(id(build.of[leaf]) in alive for leaf in tree if type(leaf) is Value) or \
+                    any(r in needed for r in rows):
+                needed.add(source)
+                kept_lines.append((targets, source, tree))
+        unpacked = kept_lines[::-1]
     head = [f"{targets} = {source}" for targets, source, _ in unpacked]
     for leaf in (leaf for _, tree in params for leaf in leaves(tree)):
         node = build.of[leaf]
         node.text = node.call = node.name
+    if batched is not None:  # vectors name their list arguments as the signature does
+        renamed = {clean_name(p) or p: s for (p, _), s in zip(params, signature)}
+
+        def rename(v: str) -> str:  # "w" or a row "W[0]"
+            base, bracket, rest = v.partition("[")
+            return renamed.get(base, base) + bracket + rest
+
+        for n in live:
+            if n.op == "dot":
+                n.vectors = tuple(map(rename, n.vectors))
+            elif n.op == "outer":
+                n.vectors = (rename(n.vectors[0]), n.vectors[1])
 
     # names first for what the user named (labels, locals), so gradients can be d<name>
     for n in live:
@@ -467,7 +503,7 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
         returned.append(var)
     if grads:
         rest = iter(returned[1:])
-        trees = [_fill(ptree, rest) for ptree, _ in grads]
+        trees = [_fill(ptree, rest) for ptree in returned_trees]
         ret = f"return {returned[0]}, ({', '.join(trees)}{',' if len(trees) == 1 else ''})"
     else:
         ret = f"return {returned[0]}"
@@ -490,7 +526,11 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
                 texts[id(n)] = n.name or ""
                 continue
             args = [texts[id(a)] if type(a) is _Node else literal(a) for a in n.args]
-            text = _fill_template(getattr(OPS[n.op], field), args)
+            if n.vectors:
+                text = _vector_text(n, args, field)
+            else:
+                text = _fill_template(getattr(OPS[n.op], "code" if field == "batch" else field),
+                                      args)
             if n.name is None:
                 texts[id(n)] = text
             else:
@@ -502,7 +542,86 @@ def generate(name: str, params: list[tuple[str, Tree]], output: Value,
 
     # a node has a name exactly when it is a parameter or has a line of its own
     variables = {v: n.name for v, n in build.of.items() if type(n) is _Node and n.name}
-    return Code(name, body(readable), body(calls), variables, tuple(returned), spelled)
+    vectors = batched is not None and any(n.vectors for n in live)
+    batch = spelled("batch") if vectors else ""  # "": nothing recognised
+    return Code(name, body(readable), body(calls), variables, tuple(returned), spelled, batch)
+
+
+def _vectorize(build: _Builder, params: list[tuple[str, Tree]], grads: list[tuple[Tree, Tree]],
+               results: list[tuple[Operand, str]],
+               batched: set[str]) -> tuple[list[tuple[Operand, str]], list[Tree]]:
+    """The dot products and vector gradients of ``vectorize.py``, found in ``build``: the
+    results with each vector gradient one result (``dw``), and the trees to return them in."""
+    from . import vectorize
+
+    lists = {}
+    for pname, tree in params:
+        name = clean_name(pname) or pname
+        if type(tree) is list and len(tree) > 1 and all(type(t) is Value for t in tree):
+            lists[name] = [build.of[leaf] for leaf in tree]
+        elif type(tree) is list and name not in batched:  # a matrix's rows: W[0] @ x
+            for r, row in enumerate(tree):
+                if type(row) is list and len(row) > 1 and all(type(t) is Value for t in row):
+                    lists[f"{name}[{r}]"] = [build.of[leaf] for leaf in row]
+
+    def node(op: str, args: tuple, index: float) -> _Node:
+        return _Node(op, args, index)  # type: ignore[arg-type]
+
+    if not lists:
+        return results, [ptree for ptree, _ in grads]
+    vectorize.recognise(build, lists, batched, [o for o, _ in results], node)
+    kept = results[:1]
+    trees: list[Tree] = []
+    at = 1
+    last = max(n.index for n in build.nodes) + 1
+    for ptree, _ in grads:
+        pname = next(name for name, tree in params if tree is ptree)
+        count = len(leaves(ptree))
+        mine = results[at: at + count]
+        at += count
+        name = clean_name(pname) or pname
+        # the whole list, or each row of a list of lists: (its key in lists, its leaves' results)
+        parts = [(name, mine)]
+        if name not in lists and type(ptree) is list:
+            parts, i = [], 0
+            for r, row in enumerate(ptree):
+                size = len(leaves(row)) if type(row) is list else 1
+                parts.append((f"{name}[{r}]" if type(row) is list else "", mine[i: i + size]))
+                i += size
+        tree: list[Tree] = []
+        for key, part in parts:
+            v = None
+            if key in lists:
+                at_first = min((o.index for o, _ in part if type(o) is _Node), default=last)
+                v = vectorize.gradient([o for o, _ in part], lists, key, batched, node,
+                                       at_first)
+            if v is None:
+                kept += part
+                tree.append(ptree if len(parts) == 1 else ptree[len(tree)])
+            else:
+                kept.append((v, "d" + (clean_name(key) or key)))
+                tree.append(None)  # one array: one name returned
+        trees.append(tree[0] if len(parts) == 1 else tree)
+    return kept, trees
+
+
+def _vector_text(node: _Node, texts: list[str], field: str) -> str:
+    """A ``dot`` or ``outer`` node (see vectorize.py) as readable code (``field`` "code"), as
+    the batch runs it ("batch"), or in call form ("calls")."""
+    if node.op == "dot":
+        p, q, shared, other = node.vectors
+        if field == "code":
+            return f"{p} @ {q}"
+        return f"{shared} @ {other}" if field == "batch" else f"dot({shared}, {other})"
+    q, mode = node.vectors
+    s = texts[-1]
+    if field == "code":
+        return _fill_template("{x} * {y}", [q, s])
+    if mode == "each":  # neither varies per sample: the numbers one by one
+        return "[" + ", ".join(_fill_template("{x} * {y}", [t, s]) for t in texts[:-1]) + "]"
+    if mode == "mul":
+        return _fill_template("{x} * {y}", [q, s]) if field == "batch" else f"mul({q}, {s})"
+    return f"{mode}({q}, {s})"
 
 
 def _unpack(tree: list, source: str, build: _Builder,
@@ -581,6 +700,9 @@ def _render(node: _Node) -> tuple[str, str]:
     """The node's expression: from its op's template (readable) and as ``op(args)`` (calls)."""
     args = node.args
     texts = [a.text if type(a) is _Node else literal(a) for a in args]
+    if node.vectors:
+        calls = [a.call if type(a) is _Node else literal(a) for a in args]
+        return _vector_text(node, texts, "code"), _vector_text(node, calls, "calls")
     readable = _fill_template(OPS[node.op].code, texts)
     calls = ", ".join(a.call if type(a) is _Node else literal(a) for a in args)
     return readable, f"{node.op}({calls})"

@@ -44,7 +44,8 @@ constants of the graph too: pass what should vary, and what needs a gradient, as
 
 This file is the public side and the recording. Around it: ``arguments.py`` reads the
 structure of the arguments (what makes a new recording), ``codegen.py`` writes the recorded
-graph out as code, and ``batch.py`` runs that code over a NumPy batch.
+graph out as code (``vectorize.py`` finding its dot products), ``batch.py`` runs that code over a
+NumPy batch, and ``formulas.py`` derives the gradients as the course's formulas (``f.formulas()``).
 """
 
 from __future__ import annotations
@@ -188,7 +189,8 @@ class TracedFunction:
             if type(result) is not float:  # complex (from **), or an int constant
                 return graph.run_calls(values, False)
             return result
-        return batches.values(batch, graph.array_function(batch.np, False), values)
+        return batches.values(batch, graph.array_function(batch.np, False),
+                              graph.array_arguments(batch, values, False))
 
     def _lookup(self, args: tuple, kwargs: dict) -> tuple[_Graph, Any, Any]:
         """The recorded graph for these arguments, their values, and the batch (None on floats)."""
@@ -225,6 +227,7 @@ class TracedFunction:
                 return graph.run_calls(values, True)
             return result
         fn = graph.array_function(batch.np, True)
+        values = graph.array_arguments(batch, values, True)
         return batches.value_and_grad(batch, fn, values, graph.wrt, reduce == "mean")
 
     def grad(self, *args: Any, reduce: str = "mean", **kwargs: Any) -> tuple[Any, ...]:
@@ -235,13 +238,33 @@ class TracedFunction:
 
     @property
     def source(self) -> str:
-        """The generated function (forward lines, then backward lines) of the latest structure."""
+        """The generated function (forward lines, then backward lines) of the latest structure.
+
+        Where the function sums the products of two lists, the code has ``w @ x`` and
+        ``dw = x * dz`` (``microgrid.static.vectorize``): what a batch runs; on floats the same
+        lines run with the products written out, in the engine's order."""
+        graph = self._latest()
+        return (graph.vector_full or graph.full).source
+
+    @property
+    def scalar_source(self) -> str:
+        """The code that runs on floats: ``f.source`` with each vector product written out
+        number by number, ``w_0 * x_0 + w_1 * x_1``, in the engine's order (the same code when
+        nothing was recognised). The drawing of ``f`` names its Values as this code does."""
         return self._latest().full.source
 
     @property
     def forward_source(self) -> str:
         """The generated forward alone: what ``f(...)`` runs."""
         return self._latest().forward.source
+
+    def formulas(self, batch: bool = False) -> Any:
+        """The derivatives as simplified formulas in the function's own names (``dz = a - y``),
+        with SymPy; ``batch=True``: for the whole batch, in the course's matrix layout. See
+        ``microgrid.static.formulas``."""
+        from . import formulas
+
+        return formulas.derive(self, self._latest(), batch)
 
     # --- graduating: the same forward in PyTorch or JAX (export.py) ---------------------
 
@@ -405,8 +428,19 @@ class _Graph:
         it = iter(grads)
         for i in self.wrt:
             grad_trees.append((trees[i], shaped(trees[i], it)))
+        self.layout, self.params, self.hints = layout, params, dict(hints)  # for formulas.py
         self.full: Code = generate(name, params, out, grad_trees, hints, adjoints)
         self.forward: Code = generate(name, params, out, None, hints)
+        # with dot products as vectors (vectorize.py), if any: what f.source shows and a batch runs
+        positions = [i for i, _ in _batched_positions(traced, layout)]
+        matrices = [i for i in positions if type(trees[i]) is list
+                    and len(trees[i]) > 1 and all(type(t) is Value for t in trees[i])]
+        batched = {clean_name(layout[i][0]) or layout[i][0] for i in positions}
+        vector = generate(name, params, out, grad_trees, hints, adjoints, batched)
+        self.vector_full = vector if vector.batch else None
+        vector = generate(name, params, out, None, hints, None, batched)
+        self.vector_forward = vector if vector.batch else None
+        self.matrices = matrices  # the batched lists, which reach the vector code as n×m arrays
         _label_as_in_code(self.full, [out, *grads], set(forward))
         self.output = out
         self.grads = grads
@@ -426,13 +460,23 @@ class _Graph:
 
     def array_function(self, np: Any, full: bool) -> Callable[..., Any]:
         """The readable code, compiled to run on arrays; the call form if it has a power,
-        whose ``**`` would be NumPy's rather than the op's."""
+        whose ``**`` would be NumPy's rather than the op's. The code with vectors, if any (see
+        ``array_arguments``)."""
         fn = self._arrays[full]
         if fn is None:
-            code = self.full if full else self.forward
+            vector = self.vector_full if full else self.vector_forward
+            code = vector or (self.full if full else self.forward)
             calls = code.has_power
-            fn = self._arrays[full] = code.compile(batches.namespace(np, calls), calls=calls)
+            fn = self._arrays[full] = code.compile(batches.namespace(np, calls), calls=calls,
+                                                   batch=vector is not None)
         return fn
+
+    def array_arguments(self, batch: batches.Batch, values: list, full: bool) -> list:
+        """The arguments as the array code takes them: with vectors, each batched list as one
+        n×m array (one sample per column) instead of its n columns."""
+        if (self.vector_full if full else self.vector_forward) is None:
+            return values
+        return batches.matrices(batch, values, self.matrices)
 
 
 def _label_as_in_code(code: Code, roots: list[Value], forward: set[Value]) -> None:
