@@ -6,6 +6,7 @@ exact rewrites) and on batches to rounding (NumPy's exp/log against the math mod
 """
 
 import ast
+import importlib
 import keyword
 import math
 import subprocess
@@ -860,5 +861,5 @@ def test_importing_microgrid_trace_does_not_shadow_the_function():
 def test_the_module_docstring_example_runs_as_shown():
     import doctest
 
-    result = doctest.testmod(sys.modules["microgrid.static.trace"])
+    result = doctest.testmod(importlib.import_module("microgrid.static.trace"))
     assert result.attempted >= 4 and result.failed == 0

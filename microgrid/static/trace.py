@@ -20,17 +20,17 @@ the same lines, on NumPy arrays holding a whole batch (vectorization).
 >>> print(f.source)
 def loss(w, b, x, y):
     a = sigmoid(w * x + b)
-    t1 = 1 - a
-    t2 = log(t1)
-    t3 = 1 - y
-    t4 = log(a)
-    out = -(y * t4 + t3 * t2)
+    t1 = log(a)
+    t2 = 1 - y
+    t3 = 1 - a
+    t4 = log(t3)
+    out = -(y * t1 + t2 * t4)
     # backward
-    da = 1 / t1 * t3 - 1 / a * y
-    db = a * t1 * da
+    da = 1 / t3 * t2 - 1 / a * y
+    db = a * t3 * da
     dw = x * db
     dx = w * db
-    dy = t2 - t4
+    dy = t4 - t1
     return out, (dw, db, dx, dy)
 <BLANKLINE>
 
