@@ -366,3 +366,25 @@ def test_every_reviewed_decision_is_still_in_the_package():
     unreviewed: the list holds what the package has, no more."""
     stale = sorted(set(REVIEWED) - package_decisions())
     assert not stale, f"REVIEWED names decisions the package no longer has: {stale}"
+
+
+@pytest.mark.parametrize("differentiate", [
+    lambda y, w: mg.grad(y, w),
+    lambda y, w: (y.backward(), w.grad)[1],
+])
+def test_a_float_derivative_inside_a_traced_function_is_refused(differentiate):
+    """README, static graphs: a static graph never silently freezes a number of its first call.
+    grad() without create_graph (and backward()) inside the function would give w = 5's
+    derivative to every later call: trace(lambda w: grad(w*w, w) * w)(5) was 50, replayed at
+    w = 3 as 30 instead of 18. Refused in one line naming create_graph=True."""
+    def f(w):
+        return differentiate(w * w, w) * w
+
+    with pytest.raises(TypeError, match="create_graph=True"):
+        mg.trace(f)(5.0)
+
+
+def test_a_recorded_derivative_inside_a_traced_function_replays_per_call():
+    """The way the refusal names works: the derivative is recorded and follows w."""
+    f = mg.trace(lambda w: mg.grad(w * w, w, create_graph=True) * w)
+    assert f(5.0) == 50.0 and f(3.0) == 18.0

@@ -31,7 +31,7 @@ from typing import Any
 
 from . import gradmode
 from .ops import MINUS_ONE, ONE_MINUS_ONE, ONE_ONE, ONE_WHERE_POSITIVE, OUT, Y_X, gate, is_number
-from .value import UNRECORDED, Value
+from .value import UNRECORDED, Value, being_recorded
 
 _EXIT = object()  # marks, on the DFS stack, the moment a node's inputs are all placed
 _pass = threading.Lock()  # one backward pass at a time: the marks and adjoints live on nodes
@@ -238,6 +238,8 @@ def backward(root: Value, grad: float = 1.0) -> None:
     seed = _seed(grad)
     if root._x is UNRECORDED:
         raise _unrecorded("backward()")
+    if being_recorded():
+        raise _frozen("backward()")
     with _pass, paused_gc():
         _propagate(_order(root), seed, True)
 
@@ -257,6 +259,14 @@ def _unrecorded(where: str) -> RuntimeError:
     return RuntimeError(f"{where}: this Value was computed inside no_grad(), which records no "
                         "graph, so there is nothing to differentiate; compute it outside the "
                         "no_grad() block (or inside mg.enable_grad())")
+
+
+def _frozen(where: str) -> TypeError:
+    """A float derivative taken while a graph is recorded (``microgrid.trace``) is a number of
+    this run that every replay would keep as it is: refused, naming the recorded way."""
+    return TypeError(f"{where} inside a traced function gives this call's numbers, which every "
+                     "later call would reuse unchanged; use mg.grad(J, [w, b], create_graph=True), "
+                     "whose derivative is recorded, or f.value_and_grad outside the function")
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> Any:
@@ -290,6 +300,8 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         raise _unrecorded("grad()")
     if create_graph:
         results = _graph_grads(output, targets)
+    elif being_recorded():
+        raise _frozen("grad()")
     else:
         with _pass, paused_gc():
             _propagate(_order(output), 1.0, False)
