@@ -365,7 +365,7 @@ def test_every_op_at_singular_points_against_pytorch(name, torch, device):
 
 
 # JAX's own derivative rules differ from PyTorch's (and microgrid's) at a few singular points:
-# the one honest difference of the JAX export, documented in the README. Each entry: op,
+# the one honest difference of the JAX export, documented in docs/export.md. Each entry: op,
 # argument, and where (x[, y], c) it differs; everywhere else JAX agrees with PyTorch exactly.
 JAX_DIFFERS = {
     # tanh' as (g + g·tanh)(1 − tanh): an infinite upstream meets tanh ≤ 0 as inf − inf = nan
@@ -571,19 +571,18 @@ def test_state_dict_from_torch_names_what_it_cannot_read(torch):
     assert model.state_dict()["layers.1.b"] == [plain[2].bias.item()]
 
 
-# --- the README's section runs as written -------------------------------------------------------
+# --- docs/export.md (graduating, linked from the README) runs as written -----------------------
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def readme_blocks():
-    """The ``py`` code blocks of the README's section on graduating, in order."""
+    """The ``py`` code blocks of docs/export.md, the README's page on graduating, in order."""
     import re
 
-    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as file:
+    with open(os.path.join(ROOT, "docs", "export.md"), encoding="utf-8") as file:
         text = file.read()
-    section = text.split("### Graduating to PyTorch and JAX", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```py\n(.*?)```", section, re.S)
+    return re.findall(r"```py\n(.*?)```", text, re.S)
 
 
 def run_script(tmp_path, source, argv, env=None, timeout=600):
@@ -604,12 +603,12 @@ def test_readme_the_calls(tmp_path, torch, jax):
                      [sys.executable])
     assert "torch.sigmoid(w1 * x1 + w2 * x2 + b)" in out
     theirs, ours = (eval(line) for line in out.strip().splitlines()[-2:])
-    assert_same(ours, theirs, "dw in the README")
+    assert_same(ours, theirs, "dw in docs/export.md")
 
 
 def test_readme_distributed_data_parallel_runs_on_two_processes(tmp_path, torch):
-    """The README's DDP script, as torchrun starts it on one machine: two CPU processes (gloo)
-    here; on GPUs the same script picks nccl and a device per process."""
+    """The DDP script of docs/export.md, as torchrun starts it on one machine: two CPU processes
+    (gloo) here; on GPUs the same script picks nccl and a device per process."""
     out = run_script(tmp_path, readme_blocks()[1],
                      [sys.executable, "-m", "torch.distributed.run", "--standalone",
                       "--nproc_per_node=2"])
@@ -617,8 +616,8 @@ def test_readme_distributed_data_parallel_runs_on_two_processes(tmp_path, torch)
 
 
 def test_readme_jax_sharding_splits_the_batch_across_devices(tmp_path, jax):
-    """The README's sharding example on two CPU devices (XLA can pretend a host has several),
-    the same code that spreads the batch over GPUs when JAX sees them."""
+    """The sharding example of docs/export.md on two CPU devices (XLA can pretend a host has
+    several), the same code that spreads the batch over GPUs when JAX sees them."""
     out = run_script(tmp_path, readme_blocks()[2], [sys.executable],
                      env={"XLA_FLAGS": "--xla_force_host_platform_device_count=2"})
     devices, numbers = out.strip().split(" devices:")

@@ -1,7 +1,8 @@
 """The package's architecture stays as drawn: imports point down, toward the engine.
 
-Rooms, from the ground up (README, "How the code is laid out"):
+Rooms, from the ground up (docs/internals.md, "How the code is laid out"):
 
+- ``i18n``: the languages, standard library only; every room may use it.
 - ``engine``: Value, the op table, the backward pass, grad mode, gradcheck. Imports nothing
   else of microgrid.
 - ``view``, ``static`` and the training modules (``nn``, ``losses``, ``optim``, ``train``,
@@ -9,6 +10,8 @@ Rooms, from the ground up (README, "How the code is laid out"):
   exports (``Module.to_torch``).
 - ``cli``: may import everything above.
 - the package's ``__init__``/``__main__``: the front door, may import everything.
+- ``playground``: the browser page, which runs the package as a learner does: everything but
+  the command line.
 
 The one way back up is a lazy import inside a few documented ``Value`` conveniences.
 """
