@@ -21,6 +21,10 @@ import re
 
 import pytest
 
+# the page test uses the step-through tests' browser fixture: Chromium, network off
+from test_stepping_browser import Keys, _by_name, _errors, _open, _state
+from test_stepping_browser import browser as browser  # noqa: F401 (a fixture)
+
 import microgrid as mg
 from microgrid import Value
 from microgrid.cli.commands import main
@@ -296,3 +300,43 @@ def test_the_command_line_draws_a_finite_gradient_above_1e308(tmp_path):
     assert code == 0, err
     source = target.read_text(encoding="utf-8")
     assert "grad 1.798e+308" in source and "to 1.798e+308<" in source
+
+
+# --- the step-through page, as a learner opens it ------------------------------------------
+
+
+def test_the_page_keeps_names_apart_from_fields_and_starts_from_nothing(browser, tmp_path):
+    """README (step-through): the page starts with the inputs' data and every grad unknown, and
+    fills them in step by step; a node's name is its name. In headless Chromium at 1280×800,
+    offline: labels "grad w", "data loss" and "{y}" show as written at step 0, no grad that an
+    earlier backward() left shows there, and the caption of ∂t2/∂b names {y} (the label is not
+    read again as the template's y)."""
+    w, x = Value(2.0, label="grad w"), Value(-1.5, label="data loss")
+    a, b = Value(3.0, label="{y}"), Value(0.5, label="b")
+    J = w * x + a * b
+    J.label = "J"
+    J.backward()  # stale grads: the page must not show them before its own backward pass
+    assert w.grad == -1.5
+    page = tmp_path / "fields.html"
+    mg.step_through(J).save(page)
+    browser.set_window_size(1280, 800)
+    assert _open(browser, page) == [page.resolve().as_uri()]
+    first = _by_name(_state(browser))
+    assert set(first) == {"grad w", "data loss", "{y}", "b", "t1", "t2", "J"}
+    assert first["grad w"]["data"] == "data 2" and first["data loss"]["data"] == "data -1.5"
+    assert {n: s["grad"] for n, s in first.items()} == {n: "grad ?" for n in first}
+    browser.save_screenshot(str(tmp_path / "step-0.png"))
+    lines = []
+    body = browser.find_element("css selector", "body")
+    while True:
+        body.send_keys(Keys.ARROW_RIGHT)
+        state = _state(browser)
+        lines.append(state["line"])
+        if state["phase"] == "end":
+            break
+    browser.save_screenshot(str(tmp_path / "end.png"))
+    assert "dJ/db += dJ/dt2 · ∂t2/∂b = 1 · {y} = 1 · 3 = 3" in lines
+    assert "dJ/d({y}) += dJ/dt2 · ∂t2/∂({y}) = 1 · b = 1 · 0.5 = 0.5" in lines
+    last = _by_name(state)
+    assert last["grad w"]["grad"] == "grad -1.5" and last["{y}"]["grad"] == "grad 0.5"
+    assert not _errors(browser)
