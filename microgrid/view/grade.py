@@ -332,7 +332,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
                                 node=who, value=num(other.data), partial=_partial(cn, n),
                                 rule=_rule_value(s, names), **mine)
     if e != 0 and y != 0:
-        ratio = y / e
+        ratio, inverse = y / e, e / y  # each on its own: at the float's ends one is 0 or inf
         # this node's own factors (each local derivative, each gradient from above), found by
         # value: one dict, and the words only for the one that matches
         own: dict[float, tuple[Step, float | None]] = {}
@@ -340,7 +340,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
             for f, up in ((s.local, None), (u, u)):
                 if f != 0 and abs(f) != 1 and math.isfinite(f):
                     own.setdefault(_key(f), (s, up))
-        for f, missing in ((1 / ratio, True), (ratio, False)):
+        for f, missing in ((inverse, True), (ratio, False)):
             found = own.get(_key(f)) if math.isfinite(f) else None
             if found is not None:
                 s, up = found
@@ -352,7 +352,7 @@ def _slip(v: Value, y: float, e: float, ts: list[Step], known: dict[Value, float
                       **mine) if missing else
                     _("your {d} = {yours} has an extra factor {factor}: {line}", factor=what,
                       **mine))
-        what = constants.find(1 / ratio)
+        what = constants.find(inverse)
         if what:
             return FACTOR, _("your {d} = {yours} is missing a factor {factor}: {line}",
                              factor=what, **mine)
@@ -414,8 +414,9 @@ def step_slips(step: Step, names: dict[Value, str], root: Value,
     found: list[tuple[float, str, str]] = []
 
     def add(wrong: float, kind: str, text: str) -> None:
+        wrong = base + wrong  # what the learner would type: finite (the page's data is JSON)
         if math.isfinite(wrong) and wrong != base + c:
-            found.append((base + wrong, kind, text))
+            found.append((wrong, kind, text))
 
     flipped = _swapped_local(step)
     if flipped is not None:
@@ -524,15 +525,18 @@ def _rounded(y: float, e: float, exact: bool = False) -> bool:
 
 def _printed_names(keys: list[Any], order: list[Value], names: dict[Value, str],
                    root: Value) -> list[Any]:
-    """Keys as ``explain`` prints them (``dJ/d(L1.n1.w1)``, ``d(my loss)/dw``) turned into the
-    Values they name; a label or a plain name stays as it is, for ``find_nodes``."""
-    if not any(type(k) is str and "(" in k for k in keys):
+    """Keys as ``explain`` prints them (``dJ/d(L1.n1.w1)``, ``d(my loss)/dw``, ``dJ₂/da`` for
+    the first of two nodes labelled ``a``) turned into the Values they name: the views' names
+    are unique, so a printed derivative names one node even where its label alone would not. A
+    label or a plain name stays as it is, for ``find_nodes``."""
+    if not any(type(k) is str and ("(" in k or "/" in k) for k in keys):
         return keys
     r = _atom(names[root])
     printed: dict[str, Value] = {}
     for v, n in names.items():
         printed.setdefault(f"d{r}/d{_atom(n)}", v)
-        printed.setdefault(f"d{_atom(n)}", v)
+        if _atom(n) != n:
+            printed.setdefault(f"d{_atom(n)}", v)
     labels = {n for n in names.values()}
     return [printed.get(k, k) if type(k) is str and k not in labels else k for k in keys]
 

@@ -9,7 +9,9 @@ unlabelled leaf ``x1, x2 ...``, numbered in the order a person reads the express
 before results, the left operand before the right: ``w1·x1`` is ``t1``, ``w2·x2`` is ``t2``),
 skipping any name a label already takes. Two nodes with the same label are told apart by a
 subscript on the later ones (``a``, ``a₂``), so no two nodes in one picture or one derivation
-share a name.
+share a name. A subscript digit counts as the digit it is (LaTeX writes both ``a2`` and ``a₂`` as
+:math:`a_2`): with a label ``a2`` in the graph the second ``a`` is ``a₃``, so names stay distinct
+in the LaTeX answer key too.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterable
 from ..engine.value import Value
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 ROOT_NAMES = ("J", "out")  # an unlabelled output's name: the first no label takes
 
 
@@ -31,16 +34,17 @@ def node_names(nodes: Iterable[Value], roots: Iterable[Value] = ()) -> dict[Valu
     """
     nodes = list(dict.fromkeys(nodes))
     outputs = {id(r) for r in roots if r._op is not None and not r.label}
-    taken = {v.label.replace("\n", " ") for v in nodes if v.label}
-    root_name = next((n for n in ROOT_NAMES if n not in taken), ROOT_NAMES[-1])
+    labels = {v.label.replace("\n", " ") for v in nodes if v.label}
+    taken = {_key(label) for label in labels}
+    root_name = next((n for n in ROOT_NAMES if n not in labels), ROOT_NAMES[-1])
     names: dict[Value, str] = {}
-    used: set[str] = set()
+    used: set[str] = set()  # the names given so far, as _key reads them
     count = {"t": 0, "x": 0}
     for v in nodes:
         if v.label or id(v) in outputs:
             base = v.label.replace("\n", " ") if v.label else root_name
             name, n = base, 1
-            while name in used or (not v.label and name in taken):
+            while _key(name) in used or ((n > 1 or not v.label) and _key(name) in taken):
                 n += 1
                 name = base + str(n).translate(_SUBSCRIPT)
         else:
@@ -48,11 +52,16 @@ def node_names(nodes: Iterable[Value], roots: Iterable[Value] = ()) -> dict[Valu
             while True:
                 count[prefix] += 1
                 name = f"{prefix}{count[prefix]}"
-                if name not in taken and name not in used:
+                if _key(name) not in taken and _key(name) not in used:
                     break
-        used.add(name)
+        used.add(_key(name))
         names[v] = name
     return names
+
+
+def _key(name: str) -> str:
+    """What two names must differ in: a subscript digit reads as its digit."""
+    return name.translate(_DIGITS)
 
 
 def number(x: float) -> str:
