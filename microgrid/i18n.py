@@ -16,8 +16,8 @@ from .engine.i18n import (
     ENV,
     LOCALE_DIR,
     LOCALE_VARIABLES,
-    SCRIPT_MESSAGE,
     N_,
+    SCRIPT_MESSAGE,
     _,
     get_language,
     gettext,
@@ -27,8 +27,9 @@ from .engine.i18n import (
     resolve,
     script_messages,
     set_language,
+    speaks,
 )
 
 __all__ = ["DOMAIN", "ENGLISH", "ENV", "LOCALE_DIR", "LOCALE_VARIABLES", "SCRIPT_MESSAGE", "N_",
            "_", "get_language", "gettext", "language", "languages", "page_strings", "resolve",
-           "script_messages", "set_language"]
+           "script_messages", "set_language", "speaks"]

@@ -45,10 +45,10 @@ import functools
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DOMAIN = "microgrid"
 # microgrid/locale: beside the engine in a checkout, a wheel and an editable install alike
@@ -155,6 +155,22 @@ def language(lang: str | None) -> Iterator[str]:
         yield code
     finally:
         _block.reset(token)
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def speaks(view: View) -> View:
+    """Run ``view`` in the language of its keyword-only ``lang=None`` parameter: the
+    decorator of a view whose words are all made before it returns (``draw``, ``tree``,
+    ``explain``), so its body needs no ``with language(lang):`` of its own."""
+
+    @functools.wraps(view)
+    def speaking(*args: Any, **kwargs: Any) -> Any:
+        with language(kwargs.get("lang")):
+            return view(*args, **kwargs)
+
+    return speaking  # type: ignore[return-value]
 
 
 def _catalog(lang: str) -> Any:
