@@ -217,6 +217,9 @@ def test_the_engines_no_grad_error_in_chinese():
         bool(a)
     with pytest.raises(TypeError, match=r"^Value\(\) 接受实数（int、float、bool），不接受 str$"):
         Value("3")
+    with pytest.raises(TypeError, match=r"^请写 `with mg.no_grad\(\):`，要带括号"):
+        with mg.no_grad:  # type: ignore[attr-defined]
+            pass
     set_language("en")
     with pytest.raises(RuntimeError, match=r"^backward\(\): this Value was computed inside"):
         y.backward()
