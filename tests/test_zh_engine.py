@@ -276,6 +276,8 @@ def test_fit_and_the_optimizer_refuse_in_chinese():
             mg.train.fit(model, [[1.0, 2.0], [3.0, 4.0]], [1, 0, 1],
                          mg.losses.binary_cross_entropy, mg.optim.SGD(model.parameters(), 0.1),
                          epochs=1)
+        with pytest.raises(ValueError, match=r"^模型要求每个样本有 2 个特征，实际是 3 个$"):
+            model([1.0, 2.0, 3.0])
         with pytest.raises(ValueError, match=r"^优化器拿到的参数列表是空的$"):
             mg.optim.SGD([], lr=0.1)
         with pytest.raises(ValueError, match=r"^binary_cross_entropy：p 必须是 \[0, 1\] 中的概率"):
