@@ -405,7 +405,8 @@ def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, st
     note = r" \quad " + _tex_sentence(N_(" ({note})"), note=note) if note else ""
     if not steps:
         return head + "0" + (note or r" \quad \text{" + gettext(" ({note})",
-                                                                  note=gettext(NO_FLOW)) + "}")
+                                                                  note=gettext(NO_FLOW)).lstrip()
+                             + "}")
     symbols = _terms(steps, lambda s: _tex_d(r, names[s.consumer]) + r" \cdot \frac{\partial "
                      + tex_name(names[s.consumer]) + r"}{\partial " + tex_name(names[s.node])
                      + "}", _tex_middle)
@@ -427,7 +428,7 @@ def _tex_middle(n: int) -> str:
 def _tex_sentence(message: str, **maths: str) -> str:
     """A sentence around formulas in LaTeX: its translation's words in ``\\text{}``, each
     ``{name}`` placeholder replaced by the LaTeX ``maths[name]``, in the translation's order."""
-    parts = re.split(r"\{(\w+)\}", gettext(message))
+    parts = re.split(r"\{(\w+)\}", gettext(message).lstrip())  # after \quad: no space
     return "".join(maths[part] if i % 2 else r"\text{" + part + "}"
                    for i, part in enumerate(parts) if i % 2 or part)
 
