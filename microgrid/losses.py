@@ -16,6 +16,7 @@ from typing import Any
 
 from .engine.ops import _to_float, gate, is_number, step, stop_gradient
 from .engine.value import Value, being_recorded, no_grad
+from .i18n import _
 
 # PyTorch's BCELoss floors log at -100, so a loss is at most 100, even at p = 0 or 1 ...
 LOG_FLOOR = -100.0
@@ -41,8 +42,9 @@ def binary_cross_entropy(p: Value | float, y: float | Value) -> Value | float:
     y = _label(y, "binary_cross_entropy")
     # checks only: they raise or let through, and the graph built after them is the same
     if p.data < 0.0 or p.data > 1.0:  # (nan passes, and gives nan)
-        raise ValueError(f"binary_cross_entropy: p must be a probability in [0, 1], "
-                         f"got {p.data}; for scores use binary_cross_entropy_with_logits")
+        raise ValueError(_("binary_cross_entropy: p must be a probability in [0, 1], got "
+                           "{value}; for scores use binary_cross_entropy_with_logits",
+                           value=p.data))
     _check_range(y, "binary_cross_entropy")
     if type(y) is Value:
         return y * _neg_log(p) + (1.0 - y) * _neg_log(1.0 - p)
@@ -158,7 +160,7 @@ def hinge(score: Value | float, y: float | Value) -> Value | float:
     y = _label(y, "hinge")
     number = y.data if type(y) is Value else y  # a check: it raises or lets through
     if number != 1.0 and number != -1.0:
-        raise ValueError(f"hinge: y must be -1 or +1, got {number}")
+        raise ValueError(_("hinge: y must be -1 or +1, got {value}", value=number))
     return (1.0 - y * score).relu()
 
 
@@ -171,7 +173,8 @@ def _label(y: Any, where: str) -> float | Value:
     if type(y) is float or type(y) is Value:
         return y
     if not is_number(y):
-        raise TypeError(f"{where}: the label y must be a number, not {type(y).__name__}")
+        raise TypeError(_("{where}: the label y must be a number, not {kind}", where=where,
+                          kind=type(y).__name__))
     return _to_float(y, where)
 
 
@@ -179,15 +182,16 @@ def _check_range(y: float | Value, where: str) -> None:
     """Refuse a label outside [0, 1] (a Value label: its number now; a check, not a branch)."""
     number = y.data if type(y) is Value else y
     if not 0.0 <= number <= 1.0:
-        raise ValueError(f"{where}: y must be in [0, 1], got {number}")
+        raise ValueError(_("{where}: y must be in [0, 1], got {value}", where=where,
+                           value=number))
 
 
 def _evaluate(loss: Any, pred: Any, y: Any) -> Any:
     """A loss of a plain number: the same computation, recording no graph, as a float (a Value,
     computed in the graph, when the label is a Value)."""
     if not is_number(pred):
-        raise TypeError(f"{loss.__name__}: the prediction must be a Value or a number, "
-                        f"not {type(pred).__name__}")
+        raise TypeError(_("{where}: the prediction must be a Value or a number, not {kind}",
+                          where=loss.__name__, kind=type(pred).__name__))
     if type(y) is Value:
         return loss(Value(pred), y)
     with no_grad():

@@ -21,6 +21,7 @@ from typing import Any
 
 from .engine.ops import _to_float, is_number
 from .engine.value import Value
+from .i18n import _
 
 Seed = int | random.Random | None
 
@@ -197,7 +198,8 @@ class MLP(Module):
                  seed: int | None = None) -> None:
         nin = _check_size("nin", nin)
         if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
-            raise TypeError("sizes must be a non-empty list of layer sizes, e.g. [16, 16, 1]")
+            raise TypeError(_("sizes must be a non-empty list of layer sizes, e.g. [16, 16, "
+                              "1]"))
         sizes = [_check_size(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
         activation = _check_activation(activation, allow_none=False)
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int)):
@@ -274,24 +276,25 @@ def _sample(x: Any, n: int) -> Sequence[Any]:
     if type(x) is not list and type(x) is not tuple:
         if hasattr(x, "tolist") and hasattr(x, "ndim"):  # a NumPy array
             if x.ndim != 1:
-                raise ValueError(f"a model takes one sample, a 1-D row of {n} numbers; "
-                                 f"got an array of shape {tuple(x.shape)}")
+                raise ValueError(_("a model takes one sample, a 1-D row of {n} numbers; got an "
+                                   "array of shape {shape}", n=n, shape=tuple(x.shape)))
             x = x.tolist()
         elif isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
             x = list(x)
         else:
-            raise TypeError(f"a model takes one sample, a sequence of {n} numbers, "
-                            f"not {type(x).__name__}")
+            raise TypeError(_("a model takes one sample, a sequence of {n} numbers, not {kind}",
+                              n=n, kind=type(x).__name__))
     if len(x) != n:
-        raise ValueError(f"the model expects {n} features per sample, got {len(x)}")
+        raise ValueError(_("the model expects {n} features per sample, got {count}", n=n,
+                           count=len(x)))
     return x
 
 
 def _check_size(name: str, n: Any) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"{name} must be an int, not {type(n).__name__}")
+        raise TypeError(_("{name} must be an int, not {kind}", name=name, kind=type(n).__name__))
     if n < 1:
-        raise ValueError(f"{name} must be at least 1, got {n}")
+        raise ValueError(_("{name} must be at least 1, got {value}", name=name, value=n))
     return n
 
 
@@ -299,8 +302,8 @@ def _check_activation(activation: Any, allow_none: bool) -> str | None:
     if activation is None and allow_none:
         return None
     if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; "
-                         f"got {activation!r}")
+        raise ValueError(_("activation must be one of {choices}; got {value}",
+                           choices=", ".join(ACTIVATIONS), value=repr(activation)))
     return activation
 
 

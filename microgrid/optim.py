@@ -13,6 +13,7 @@ from typing import Any
 
 from .engine.ops import _div, is_number
 from .engine.value import Value, being_recorded
+from .i18n import _
 
 
 class Optimizer:
@@ -20,19 +21,22 @@ class Optimizer:
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
         if isinstance(params, Value):
-            raise TypeError("params must be an iterable of Values, e.g. model.parameters()")
+            raise TypeError(_("params must be an iterable of Values, e.g. "
+                              "model.parameters()"))
         try:
             params = list(params)
         except TypeError:
-            raise TypeError(f"params must be an iterable of Values, "
-                            f"not {type(params).__name__}") from None
+            raise TypeError(_("params must be an iterable of Values, not {kind}",
+                              kind=type(params).__name__)) from None
         if not params:
-            raise ValueError("the optimizer got an empty list of parameters")
+            raise ValueError(_("the optimizer got an empty list of parameters"))
         for i, p in enumerate(params):
             if type(p) is not Value:
-                raise TypeError(f"params[{i}] is a {type(p).__name__}, not a Value")
+                raise TypeError(_("params[{index}] is a {kind}, not a Value", index=i,
+                                  kind=type(p).__name__))
         if len({id(p) for p in params}) != len(params):
-            raise ValueError("a parameter appears twice in params; it would be updated twice")
+            raise ValueError(_("a parameter appears twice in params; it would be updated "
+                               "twice"))
         self.params = params
         self.lr = _positive("lr", lr)
 
@@ -116,7 +120,7 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         momentum = _real("momentum", momentum)
         if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+            raise ValueError(_("momentum must be in [0, 1), got {value}", value=momentum))
         self.momentum = momentum
         self.velocity = [0.0] * len(self.params)
 
@@ -187,17 +191,18 @@ def _refuse_traced() -> None:
     """A step changes .data once, at recording; the replays of a traced function would skip
     it without a word, so inside one it is refused."""
     if being_recorded():
-        raise TypeError("optimizer.step() changes the parameters' .data, which a static graph "
-                        "can't record: call it outside the traced function, with the "
-                        "gradients of f.value_and_grad")
+        raise TypeError(_("optimizer.step() changes the parameters' .data, which a static "
+                          "graph can't record: call it outside the traced function, with the "
+                          "gradients of f.value_and_grad"))
 
 
 def _real(name: str, x: Any) -> float:
     if isinstance(x, bool) or not is_number(x):
-        raise TypeError(f"{name} must be a number, not {type(x).__name__}")
+        raise TypeError(_("{name} must be a number, not {kind}", name=name,
+                          kind=type(x).__name__))
     x = float(x)
     if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
+        raise ValueError(_("{name} must be finite, got {value}", name=name, value=x))
     return x
 
 
@@ -211,5 +216,5 @@ def _number(name: str, x: Any) -> float:
 def _positive(name: str, x: Any) -> float:
     x = _real(name, x)
     if not x > 0.0:
-        raise ValueError(f"{name} must be > 0, got {x}")
+        raise ValueError(_("{name} must be > 0, got {value}", name=name, value=x))
     return x

@@ -24,7 +24,7 @@ from .engine.autograd import paused_gc
 from .engine.gradmode import is_grad_enabled
 from .engine.ops import _to_float, is_number
 from .engine.value import Value, being_recorded, no_grad
-from .i18n import gettext
+from .i18n import N_, gettext
 
 
 @dataclass(repr=False)
@@ -73,38 +73,44 @@ def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[[Any, float]
     the same run (full batches are not shuffled: the order doesn't change their mean).
     ``progress`` shows a tqdm bar (in a notebook too) with the last epoch's loss.
     """
-    _refuse_traced("fit() trains step by step (backward, then the optimizer changes .data)",
-                   "to train on a traced loss, step with f.value_and_grad")
+    _refuse_traced(N_("fit() trains step by step (backward, then the optimizer changes .data), "
+                      "which a static graph can't record: call it outside the traced function; "
+                      "to train on a traced loss, step with f.value_and_grad"))
     if not is_grad_enabled():
-        raise RuntimeError("fit() was called inside no_grad(), where no graph is recorded and "
-                           "every gradient would be 0; call it outside the no_grad() block")
+        raise RuntimeError(gettext("fit() was called inside no_grad(), where no graph is "
+                                   "recorded and every gradient would be 0; call it outside the "
+                                   "no_grad() block"))
     rows = _rows(X)
     labels = _labels(y)
     m = len(rows)
     if m != len(labels):
-        hint = ""
         if len(rows[0]) == len(labels):
-            hint = " (X looks transposed: fit takes one sample per row, an m × n matrix)"
-        raise ValueError(f"X has {m} samples but y has {len(labels)} labels{hint}")
+            raise ValueError(gettext("X has {m} samples but y has {count} labels (X looks "
+                                     "transposed: fit takes one sample per row, an m × n "
+                                     "matrix)", m=m, count=len(labels)))
+        raise ValueError(gettext("X has {m} samples but y has {count} labels", m=m,
+                                 count=len(labels)))
     if isinstance(epochs, bool) or not isinstance(epochs, int):
-        raise TypeError(f"epochs must be an int, not {type(epochs).__name__}")
+        raise TypeError(gettext("epochs must be an int, not {kind}", kind=type(epochs).__name__))
     if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+        raise ValueError(gettext("epochs must be at least 1, got {value}", value=epochs))
     if batch_size is None:
         b = m
     elif isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError(f"batch_size must be an int or None, not {type(batch_size).__name__}")
+        raise TypeError(gettext("batch_size must be an int or None, not {kind}",
+                                kind=type(batch_size).__name__))
     elif batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1 (or None for full batches), "
-                         f"got {batch_size}")
+        raise ValueError(gettext("batch_size must be at least 1 (or None for full batches), "
+                                 "got {value}", value=batch_size))
     else:
         b = min(batch_size, m)
     if not callable(loss):
-        raise TypeError("loss must be a function loss(prediction, y), e.g. "
-                        "microgrid.losses.binary_cross_entropy")
+        raise TypeError(gettext("loss must be a function loss(prediction, y), e.g. "
+                                "microgrid.losses.binary_cross_entropy"))
     if not (callable(getattr(optimizer, "step", None))
             and callable(getattr(optimizer, "zero_grad", None))):
-        raise TypeError("optimizer must have step() and zero_grad(), e.g. microgrid.optim.SGD")
+        raise TypeError(gettext("optimizer must have step() and zero_grad(), e.g. "
+                                "microgrid.optim.SGD"))
 
     history = History(batch_size=b, steps_per_epoch=-(-m // b))
     bar = None
@@ -148,8 +154,8 @@ def _epochs(model: Callable[[Any], Any], rows: list[list[float]], labels: list[f
             losses = [loss(model(rows[i]), labels[i]) for i in batch]
             J = sum(losses[1:], losses[0]) / len(batch)  # one graph: a single backward pass
             if type(J) is not Value:
-                raise TypeError(f"loss(model(x), y) must give a Value, not "
-                                f"{type(losses[0]).__name__}")
+                raise TypeError(gettext("loss(model(x), y) must give a Value, not {kind}",
+                                        kind=type(losses[0]).__name__))
             J.backward()
             for i, (_, neurons, relu) in enumerate(layers):
                 # hypot: the L2 norm in one C call, without overflow (a few µs per step)
@@ -203,7 +209,8 @@ def predict(model: Callable[[Any], Any], X: Any, threshold: float = 0.5) -> list
     probability, 0.0 for a score or logit), else 0; a model with several outputs gives the
     index of the largest.
     """
-    _refuse_traced("predict() picks each class from the output's number", "")
+    _refuse_traced(N_("predict() picks each class from the output's number, which a static "
+                      "graph can't record: call it outside the traced function"))
     threshold = _number(threshold, "threshold")
     return [_decide(out, threshold) for out in _outputs(model, _rows(X))]
 
@@ -214,7 +221,8 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
     For a one-output model the labels are 0/1, or −1/+1 (for hinge-loss models, with
     ``threshold=0.0``), and a prediction of 1 matches the label 1.
     """
-    _refuse_traced("accuracy() counts classes picked from the output's number", "")
+    _refuse_traced(N_("accuracy() counts classes picked from the output's number, which a "
+                      "static graph can't record: call it outside the traced function"))
     threshold = _number(threshold, "threshold")
     rows = _rows(X)
     labels = _labels(y)
@@ -231,12 +239,11 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
     return right / len(labels)
 
 
-def _refuse_traced(what: str, instead: str) -> None:
+def _refuse_traced(message: str) -> None:
     """Inside a function ``trace`` records, refuse in one line: what these functions decide
     from numbers would be decided once, at recording, and replayed as a constant."""
     if being_recorded():
-        raise TypeError(f"{what}, which a static graph can't record: call it outside the traced "
-                        f"function{'; ' + instead if instead else ''}")
+        raise TypeError(gettext(message))
 
 
 def _outputs(model: Callable[[Any], Any], rows: list[list[float]]) -> list[Any]:

@@ -69,7 +69,8 @@ def test_the_engine_runs_loaded_as_a_package_of_its_own(tmp_path):
         print(J.data, a.grad, b.grad, c.grad, len(steps), engine.grad(J, b),
               sorted(m for m in sys.modules if "microgrid" in m or "static" in m
                      or m.startswith("engine_alone.") and m.split(".")[1] not in
-                     ("autograd", "gradcheck", "gradmode", "ops", "steps", "value")))
+                     ("autograd", "gradcheck", "gradmode", "i18n", "ops", "steps",
+                                                "value")))
     """)
     out = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
                          cwd=tmp_path)

@@ -442,7 +442,7 @@ def _demo_pictures(folder: Any, graphs: dict[str, tuple[Value, dict[str, Any]]])
         print(_("wrote {path}", path=target))
     if missing:
         print(_("(the .dot files are the graphs' text; for PNG pictures {hint})",
-                hint=INSTALL_HINT))
+                hint=_(INSTALL_HINT)))
 
 
 

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import gradmode
+from .i18n import gettext
 from .ops import MINUS_ONE, ONE_MINUS_ONE, ONE_ONE, ONE_WHERE_POSITIVE, OUT, Y_X, gate, is_number
 from .value import UNRECORDED, Value, being_recorded
 
@@ -251,22 +252,24 @@ def _seed(grad: Any) -> float:
         return grad.data
     if is_number(grad):
         return Value(grad).data  # the same conversion as Value()
-    raise TypeError(f"backward(grad): grad is the number d(result)/d(this Value) to start "
-                    f"from (default 1.0), not a {type(grad).__name__}")
+    raise TypeError(gettext("backward(grad): grad is the number d(result)/d(this Value) to "
+                            "start from (default 1.0), not a {kind}", kind=type(grad).__name__))
 
 
 def _unrecorded(where: str) -> RuntimeError:
-    return RuntimeError(f"{where}: this Value was computed inside no_grad(), which records no "
-                        "graph, so there is nothing to differentiate; compute it outside the "
-                        "no_grad() block (or inside mg.enable_grad())")
+    return RuntimeError(gettext(
+        "{where}: this Value was computed inside no_grad(), which records no graph, so there "
+        "is nothing to differentiate; compute it outside the no_grad() block (or inside "
+        "mg.enable_grad())", where=where))
 
 
 def _frozen(where: str) -> TypeError:
     """A float derivative taken while a graph is recorded (``microgrid.trace``) is a number of
     this run that every replay would keep as it is: refused, naming the recorded way."""
-    return TypeError(f"{where} inside a traced function gives this call's numbers, which every "
-                     "later call would reuse unchanged; use mg.grad(J, [w, b], create_graph=True), "
-                     "whose derivative is recorded, or f.value_and_grad outside the function")
+    return TypeError(gettext(
+        "{where} inside a traced function gives this call's numbers, which every later call "
+        "would reuse unchanged; use mg.grad(J, [w, b], create_graph=True), whose derivative is "
+        "recorded, or f.value_and_grad outside the function", where=where))
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False) -> Any:
@@ -278,24 +281,27 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     PyTorch. A single Value as ``inputs`` gives a single result.
     """
     if type(output) is not Value:
-        raise TypeError(f"grad() output must be a Value, not {type(output).__name__}")
+        raise TypeError(gettext("grad() output must be a Value, not {kind}",
+                                kind=type(output).__name__))
     single = type(inputs) is Value
     targets: list[Value]
     if single:
         targets = [inputs]  # type: ignore[list-item]
     elif is_number(inputs) or isinstance(inputs, str):
-        raise TypeError(f"grad(output, inputs): inputs are the Values to differentiate by (a "
-                        f"Value or a list of them, e.g. grad(J, [w, b])), not a "
-                        f"{type(inputs).__name__}; to scale the gradient use J.backward(3.0)")
+        raise TypeError(gettext("grad(output, inputs): inputs are the Values to differentiate "
+                                "by (a Value or a list of them, e.g. grad(J, [w, b])), not a "
+                                "{kind}; to scale the gradient use J.backward(3.0)",
+                                kind=type(inputs).__name__))
     else:
         try:
             targets = list(inputs)  # type: ignore[arg-type]
         except TypeError:
-            raise TypeError(f"grad(output, inputs): inputs must be a Value or a list of Values, "
-                            f"not {type(inputs).__name__}") from None
+            raise TypeError(gettext("grad(output, inputs): inputs must be a Value or a list of "
+                                    "Values, not {kind}", kind=type(inputs).__name__)) from None
     for i, t in enumerate(targets):
         if type(t) is not Value:
-            raise TypeError(f"grad() inputs must be Values; input {i} is {type(t).__name__}")
+            raise TypeError(gettext("grad() inputs must be Values; input {index} is {kind}",
+                                    index=i, kind=type(t).__name__))
     if output._x is UNRECORDED:
         raise _unrecorded("grad()")
     if create_graph:

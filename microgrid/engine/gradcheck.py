@@ -8,6 +8,7 @@ from typing import Any
 
 from .autograd import grad
 from .gradmode import is_grad_enabled, no_grad
+from .i18n import _
 from .value import Value
 
 
@@ -24,10 +25,10 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: fl
     ``atol + rtol·|numeric|``. Non-finite values on both sides count as agreeing when equal.
     """
     if not inputs:
-        raise ValueError("gradcheck() needs at least one input")
+        raise ValueError(_("gradcheck() needs at least one input"))
     if not is_grad_enabled():
-        raise RuntimeError("gradcheck() was called inside no_grad(), where f's graph isn't "
-                           "recorded and backward would give 0; call it outside the block")
+        raise RuntimeError(_("gradcheck() was called inside no_grad(), where f's graph isn't "
+                             "recorded and backward would give 0; call it outside the block"))
     if not eps > 0:
         raise ValueError(f"eps must be positive, got {eps}")
     xs = [float(Value.lift(x).data) for x in inputs]

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .i18n import _
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _enabled: contextvars.ContextVar[bool] = contextvars.ContextVar("microgrid_grad_enabled",
@@ -55,8 +57,8 @@ class _NoParentheses(type):
 
     def __enter__(cls) -> None:
         args = "True/False" if cls.__name__ == "set_grad_enabled" else ""
-        raise TypeError(f"use `with mg.{cls.__name__}({args}):`, with parentheses "
-                        f"(`with mg.{cls.__name__}:` names the class, not a block)")
+        raise TypeError(_("use `with mg.{name}({args}):`, with parentheses (`with mg.{name}:` "
+                          "names the class, not a block)", name=cls.__name__, args=args))
 
     def __exit__(cls, *exc: object) -> None:  # pragma: no cover - __enter__ raised
         return None
@@ -88,8 +90,8 @@ class _Block(_GradMode):
     def __new__(cls, fn: Any = None) -> Any:
         if fn is not None:  # @no_grad without parentheses
             if not callable(fn):
-                raise TypeError(f"{cls.__name__}() takes no arguments; use `with mg."
-                                f"{cls.__name__}():` or `@mg.{cls.__name__}()`")
+                raise TypeError(_("{name}() takes no arguments; use `with mg.{name}():` or "
+                                  "`@mg.{name}()`", name=cls.__name__))
             return _decorate(fn, cls._mode)
         return super().__new__(cls)
 
@@ -124,7 +126,8 @@ class set_grad_enabled(_GradMode):
 
     def __init__(self, mode: bool) -> None:
         if type(mode) is not bool:
-            raise TypeError(f"set_grad_enabled() takes True or False, not {type(mode).__name__}")
+            raise TypeError(_("set_grad_enabled() takes True or False, not {kind}",
+                              kind=type(mode).__name__))
         super().__init__()
         self._mode = mode
         self._tokens.append(_set(mode))  # takes effect now, like PyTorch's

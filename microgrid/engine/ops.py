@@ -27,6 +27,8 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from .i18n import _
+
 INF = math.inf
 NAN = math.nan
 
@@ -535,7 +537,8 @@ def _to_float(x: Any, where: str) -> float:
             return float(x)
         except OverflowError:  # an int too large for a float
             return INF if x > 0 else -INF
-    raise TypeError(f"{where}() takes a Value or a real number, not {type(x).__name__}")
+    raise TypeError(_("{where}() takes a Value or a real number, not {kind}", where=where,
+                      kind=type(x).__name__))
 
 
 def is_number(x: Any) -> bool:

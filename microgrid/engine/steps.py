@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .autograd import contributions, paused_gc, topological_order
+from .i18n import _
 from .ops import Op
 from .value import Value
 
@@ -76,7 +77,8 @@ def backward_steps(root: Value) -> list[Step]:
     A loop, like ``backward()``: graphs of any depth work. No ``.grad`` and no label changes.
     """
     if type(root) is not Value:
-        raise TypeError(f"backward_steps() takes a Value, not {type(root).__name__}")
+        raise TypeError(_("backward_steps() takes a Value, not {kind}",
+                          kind=type(root).__name__))
     if root._op is None:
         raise ValueError(_leaf_message("backward_steps"))
     order = topological_order(root)  # the engine's own order: the sums depend on it
@@ -116,5 +118,5 @@ def _rules(op: Op) -> tuple[tuple[str, str], ...]:
 
 
 def _leaf_message(who: str) -> str:
-    return (f"{who}(): the root is a leaf (a Value no op made, or one made under no_grad()), "
-            "so there is no backward pass to show; pass the output of an expression")
+    return _("{who}(): the root is a leaf (a Value no op made, or one made under no_grad()), "
+             "so there is no backward pass to show; pass the output of an expression", who=who)

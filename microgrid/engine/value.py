@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from . import gradmode, ops
 from .gradmode import is_recording, no_grad  # noqa: F401  (where they were first defined)
+from .i18n import _
 from .ops import (
     ADD,
     DIV,
@@ -137,12 +138,13 @@ class Value:
         t = type(data)
         if t is not float:
             if t is Value:
-                raise TypeError("Value() takes a number; use the Value itself, or v.data")
+                raise TypeError(_("Value() takes a number; use the Value itself, or v.data"))
             if not is_number(data):
-                raise TypeError(f"Value() takes a real number (int, float, bool), not {t.__name__}")
+                raise TypeError(_("Value() takes a real number (int, float, bool), not {kind}",
+                                  kind=t.__name__))
             data = ops._to_float(data, "Value")
         if type(label) is not str:
-            raise TypeError(f"label must be a str, not {type(label).__name__}")
+            raise TypeError(_("label must be a str, not {kind}", kind=type(label).__name__))
         _fill(self, data, None, None, None)
         self.label = label
 
@@ -169,9 +171,9 @@ class Value:
     def __float__(self) -> float:
         # math.exp(v), float(v), np.float64(v) would take the number and drop the gradient (and
         # freeze the first call's number under trace): PyTorch allows it, microgrid says no
-        raise TypeError("a Value is not a float: math.exp(v) or float(v) would drop its "
-                        "gradient; use v.exp() or mg.exp(v) (log, tanh, sigmoid, relu too) to "
-                        "stay in the graph, or v.data for the number")
+        raise TypeError(_("a Value is not a float: math.exp(v) or float(v) would drop its "
+                          "gradient; use v.exp() or mg.exp(v) (log, tanh, sigmoid, relu too) to "
+                          "stay in the graph, or v.data for the number"))
 
     def __format__(self, spec: str) -> str:
         """``f"{J:.3f}"`` formats the number ``J.data``; ``f"{J}"`` is ``repr(J)``."""
@@ -190,9 +192,9 @@ class Value:
                 return getattr(x, methods[0])(y)
             return getattr(y, methods[1])(x)
         ours = name if name in ops.OPS and ops.OPS[name].arity == 1 else "exp"
-        raise TypeError(f"NumPy's {name or ufunc}() doesn't take a Value: use v.{ours}() or "
-                        f"mg.{ours}(v) to stay in the graph, or np.{name or 'f'}(v.data) for "
-                        "the number")
+        raise TypeError(_("NumPy's {function}() doesn't take a Value: use v.{ours}() or "
+                          "mg.{ours}(v) to stay in the graph, or np.{name}(v.data) for the "
+                          "number", function=name or ufunc, ours=ours, name=name or "f"))
 
     # --- building the graph ------------------------------------------------------------------
 
@@ -203,7 +205,8 @@ class Value:
             return x
         if is_number(x):
             return _fill(_new(Value), ops._to_float(x, "Value"), None, None, None)
-        raise TypeError(f"expected a Value or a real number, not {type(x).__name__}")
+        raise TypeError(_("expected a Value or a real number, not {kind}",
+                          kind=type(x).__name__))
 
     def _apply1(self, op: Op) -> Value:
         """The node ``op(self)``, for a one-input op (``v.exp()`` and ``mg.exp(v)`` alike)."""
@@ -288,20 +291,21 @@ class Value:
         for node in topological_order(self):
             node.grad = 0.0
 
-    def tree(self, show_grad: bool = True) -> str:
+    def tree(self, show_grad: bool = True, *, lang: str | None = None) -> str:
         """The graph below self as indented text (op, label, data, grad): ``print(J.tree())``."""
         from ..view.tree import tree
 
-        return tree(self, show_grad)
+        return tree(self, show_grad, lang=lang)
 
-    def explain(self, nodes: Any = None, max_nodes: int = 200) -> Any:
+    def explain(self, nodes: Any = None, max_nodes: int = 200, *,
+                lang: str | None = None) -> Any:
         """The chain rule worked out for every node below self: ``print(J.explain())``.
 
         The same as ``microgrid.explain(self, ...)``; see there.
         """
         from ..view.explain import explain
 
-        return explain(self, nodes, max_nodes)
+        return explain(self, nodes, max_nodes, lang=lang)
 
     # --- comparing ---------------------------------------------------------------------------
     # A Value hashes by identity, so Values key dicts and fill sets. ``==`` with a number
@@ -332,12 +336,12 @@ class Value:
         return NotImplemented
 
     def _no_order(self, other: Any) -> bool:
-        raise TypeError("Values don't compare with < > <= >=; compare their .data")
+        raise TypeError(_("Values don't compare with < > <= >=; compare their .data"))
 
     __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
     def __bool__(self) -> bool:
-        raise TypeError("the truth value of a Value is ambiguous; test its .data")
+        raise TypeError(_("the truth value of a Value is ambiguous; test its .data"))
 
     # --- copying and saving ------------------------------------------------------------------
 
@@ -345,9 +349,9 @@ class Value:
         """A leaf (a parameter) pickles as its number, grad and label; a graph doesn't."""
         if self._op is None:
             return _restore_leaf, (self.data, self.grad, self.label)
-        raise TypeError("a Value computed from others (a graph) doesn't pickle: save the "
-                        "numbers (model.state_dict(), optimizer.state_dict(), JSON) and rebuild "
-                        "the graph by running the code again")
+        raise TypeError(_("a Value computed from others (a graph) doesn't pickle: save the "
+                          "numbers (model.state_dict(), optimizer.state_dict(), JSON) and "
+                          "rebuild the graph by running the code again"))
 
     def __copy__(self) -> Value:
         out = _fill(_new(Value), self.data, self._op, self._x, self._y)

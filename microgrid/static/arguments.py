@@ -18,6 +18,7 @@ from typing import Any
 
 from ..engine.ops import _to_float, is_number
 from ..engine.value import Value
+from ..i18n import _
 
 Tree = Any  # a leaf (a number, a Value, an array), or a list of trees
 
@@ -56,10 +57,10 @@ def scan(x: Any, where: str) -> tuple[Any, Any]:
         values = x.astype(np.float64).tolist()  # Python floats: the fast float path
         return _shape_key(x.shape), values
     if t is Value:
-        raise TypeError(f"{where}: pass numbers, not Values (the traced function makes its "
-                        "own); use .data")
-    raise TypeError(f"{where}: expected a number, a list of numbers or a NumPy array, "
-                    f"not {t.__name__}")
+        raise TypeError(_("{where}: pass numbers, not Values (the traced function makes its "
+                          "own); use .data", where=where))
+    raise TypeError(_("{where}: expected a number, a list of numbers or a NumPy array, not "
+                      "{kind}", where=where, kind=t.__name__))
 
 
 def scan_batch(x: Any, where: str) -> tuple[Any, Any]:
@@ -69,8 +70,9 @@ def scan_batch(x: Any, where: str) -> tuple[Any, Any]:
     import numpy as np
 
     if isinstance(x, Value) or is_number(x):
-        raise TypeError(f"{where} is a batch (named in batch=), so it needs one row per sample: "
-                        f"an array of shape (m,) or (m, n), not a single {type(x).__name__}")
+        raise TypeError(_("{where} is a batch (named in batch=), so it needs one row per "
+                          "sample: an array of shape (m,) or (m, n), not a single {kind}",
+                          where=where, kind=type(x).__name__))
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x, dtype=np.float64)
@@ -79,8 +81,9 @@ def scan_batch(x: Any, where: str) -> tuple[Any, Any]:
                             f"numbers, one row per sample, not {_describe(x)}") from None
     _check_dtype(x, where)
     if x.ndim == 0:
-        raise TypeError(f"{where} is a batch (named in batch=), so it needs one row per sample: "
-                        "an array of shape (m,) or (m, n), not a 0-d array")
+        raise TypeError(_("{where} is a batch (named in batch=), so it needs one row per "
+                          "sample: an array of shape (m,) or (m, n), not a 0-d array",
+                          where=where))
     return _shape_key(x.shape[1:]), x
 
 

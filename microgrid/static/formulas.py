@@ -34,10 +34,11 @@ import math
 from typing import Any
 
 from ..engine.value import Value
+from ..i18n import N_, gettext
 from .arguments import leaves
 from .codegen import clean_name
 
-INSTALL = 'f.formulas() needs SymPy, an optional extra: pip install "microgrid[formulas]"'
+INSTALL = N_('f.formulas() needs SymPy, an optional extra: pip install "microgrid[formulas]"')
 
 _FUNCTIONS: dict[str, Any] | None = None
 
@@ -46,7 +47,7 @@ def _sympy() -> Any:
     try:
         import sympy
     except ImportError:
-        raise ImportError(INSTALL) from None
+        raise ImportError(gettext(INSTALL)) from None
     return sympy
 
 
@@ -131,7 +132,7 @@ def expression(op: str, args: list[Any]) -> Any:
         return fn[op](x)
     if op == "gate":  # a derivative's zero test: x itself wherever it passes
         return x
-    raise ValueError(f"formulas: no SymPy form for the op {op!r}")
+    raise ValueError(gettext("formulas: no SymPy form for the op {op}", op=repr(op)))
 
 
 # --- the result --------------------------------------------------------------------------------
@@ -180,7 +181,8 @@ class Formulas:
         """The batch formulas computed with NumPy on the traced function's arguments (given
         as to ``value_and_grad``, one sample per row): each line's name to its value."""
         if self._steps is None:
-            raise ValueError("evaluate() computes the batch formulas: f.formulas(batch=True)")
+            raise ValueError(gettext("evaluate() computes the batch formulas: "
+                                     "f.formulas(batch=True)"))
         return _evaluate(self._steps, self._inputs, args)
 
 
@@ -468,9 +470,9 @@ def _batch(d: _Derivation, traced: Any, graph: Any) -> Formulas:
     name, formula)`` the mean of a row, ``("matrix", name, vector, formula)`` (1/m)·X·Fᵀ."""
     sp = d.sp
     if not d.batched:
-        raise ValueError("formulas(batch=True) writes the formulas for a batch of samples: "
-                         "name the data arguments in trace(..., batch=[...]) (one sample per "
-                         "row), e.g. mg.trace(loss, batch=['x', 'y'])")
+        raise ValueError(gettext("formulas(batch=True) writes the formulas for a batch of "
+                                 "samples: name the data arguments in trace(..., batch=[...]) "
+                                 "(one sample per row), e.g. mg.trace(loss, batch=['x', 'y'])"))
     # what varies from sample to sample: the data and what is computed from it
     per_sample = set(d.batched)
     for s, e in d.named:
@@ -555,17 +557,28 @@ def _batch(d: _Derivation, traced: Any, graph: Any) -> Formulas:
             steps.append(("row", g.name, row, []))
         lines.append((g.name, text, tex))
         table[g.name] = sp.Sum(row, (sp.Symbol("i"), 1, m)) / m
-    shapes = ", ".join(f"{_capital(n)} is {len(s)}×m" for n, s in batched_vectors.items())
-    rows = ", ".join(sorted(_capital(v.name) for v in d.batched if d.vector_of(v) is None))
-    each = f"{rows} and each per-sample quantity" if rows else "each per-sample quantity"
-    if shapes:
-        note = (f"m samples, one per column ({shapes}; {each} a 1×m row); batch= takes one "
-                "sample per row, so X here is the transpose of the array passed")
-    else:
-        note = f"m samples: {each} a 1×m row"
+    shapes = gettext(", ").join(gettext("{name} is {n}×m", name=_capital(n), n=len(s))
+                                for n, s in batched_vectors.items())
+    rows = gettext(", ").join(sorted(_capital(v.name) for v in d.batched
+                                     if d.vector_of(v) is None))
+    message = NOTES[bool(shapes), bool(rows)]
+    note = gettext(message, shapes=shapes, rows=rows)
     inputs = (d, [(clean_name(p) or f"arg{i}", tree)
                   for i, (p, tree) in enumerate(graph.params)], batched_vectors, big)
     return Formulas(lines, table, note, steps, inputs)
+
+
+# the batch formulas' note: (vectors of the data shown as n×m, data rows named) -> its words
+NOTES = {
+    (True, True): N_("m samples, one per column ({shapes}; {rows} and each per-sample quantity a "
+                     "1×m row); batch= takes one sample per row, so X here is the transpose of "
+                     "the array passed"),
+    (True, False): N_("m samples, one per column ({shapes}; each per-sample quantity a 1×m "
+                      "row); batch= takes one sample per row, so X here is the transpose of the "
+                      "array passed"),
+    (False, True): N_("m samples: {rows} and each per-sample quantity a 1×m row"),
+    (False, False): N_("m samples: each per-sample quantity a 1×m row"),
+}
 
 
 def _wrap(expr: Any, text: str, latex: bool = False) -> str:
@@ -593,7 +606,8 @@ def _evaluate(steps: list, inputs: Any, args: tuple) -> dict[str, Any]:
     sp = _sympy()
     d, params, batched_vectors, big = inputs
     if len(args) != len(params):
-        raise TypeError(f"evaluate() takes the {len(params)} arguments of the traced function")
+        raise TypeError(gettext("evaluate() takes the {count} arguments of the traced function",
+                                count=len(params)))
     env: dict[str, Any] = {}
     matrices: dict[str, Any] = {}
     m = None

@@ -60,6 +60,7 @@ from ..engine import gradmode
 from ..engine.autograd import grad, topological_order
 from ..engine.ops import is_number
 from ..engine.value import Value, recorder
+from ..i18n import N_, gettext
 from . import batch as batches
 from .arguments import (
     leaf_tree,
@@ -115,7 +116,8 @@ def trace(fn: Callable[..., Any] | None = None, *, wrt: Sequence[str | int] | No
     if fn is None:
         return lambda f: trace(f, wrt=wrt, batch=batch)
     if not callable(fn):
-        raise TypeError(f"trace() takes a function, not {type(fn).__name__}")
+        raise TypeError(gettext("trace() takes a function, not {kind}",
+                                kind=type(fn).__name__))
     return TracedFunction(fn, wrt, batch)
 
 
@@ -300,8 +302,8 @@ class TracedFunction:
 
     def _latest(self) -> _Graph:
         if self._last is None:
-            raise ValueError(f"{self._name} has not been traced yet: call it once, the graph "
-                             "is recorded on the first call")
+            raise ValueError(gettext("{name} has not been traced yet: call it once, the graph "
+                                     "is recorded on the first call", name=self._name))
         return self._last
 
     # --- arguments -----------------------------------------------------------------------
@@ -526,20 +528,30 @@ def _record(traced: TracedFunction, layout: tuple, trees: list) -> tuple[Value, 
         where = _refused_at(err)
         if where is None:
             raise
-        raise TypeError(
-            f"data-dependent control flow can't be traced: {traced._name} tests or compares a "
-            f"traced Value{where} (an if, while, ==, in, <, max ...), and a static graph "
-            "records one path only. Write it as one formula, e.g. y*log(a) + (1-y)*log(1-a) "
-            "instead of an if on y (or relu, step, sigmoid), or keep the branch outside the "
-            "traced function") from err
+        message = BRANCH_AT if where else BRANCH
+        raise TypeError(gettext(message, name=traced._name, **where)) from err
     finally:
         recorder.reset(tracing)
     if type(out) is not Value:
         if not is_number(out):
-            raise TypeError(f"a traced function must return one scalar (a Value or a number); "
-                            f"{traced._name} returned {type(out).__name__}")
+            raise TypeError(gettext("a traced function must return one scalar (a Value or a "
+                                    "number); {name} returned {kind}", name=traced._name,
+                                    kind=type(out).__name__))
         out = Value(out)
     return out, local_names
+
+
+# the one-line refusal of a branch on a traced Value, with and without where it was
+BRANCH_AT = N_(
+    "data-dependent control flow can't be traced: {name} tests or compares a traced Value in "
+    "{function}(), line {line} (an if, while, ==, in, <, max ...), and a static graph records "
+    "one path only. Write it as one formula, e.g. y*log(a) + (1-y)*log(1-a) instead of an if "
+    "on y (or relu, step, sigmoid), or keep the branch outside the traced function")
+BRANCH = N_(
+    "data-dependent control flow can't be traced: {name} tests or compares a traced Value (an "
+    "if, while, ==, in, <, max ...), and a static graph records one path only. Write it as one "
+    "formula, e.g. y*log(a) + (1-y)*log(1-a) instead of an if on y (or relu, step, sigmoid), "
+    "or keep the branch outside the traced function")
 
 
 def _call_watching_locals(fn: Callable, args: list, kwargs: dict) -> tuple[Any, dict]:
@@ -562,8 +574,9 @@ def _call_watching_locals(fn: Callable, args: list, kwargs: dict) -> tuple[Any, 
         sys.setprofile(None)
 
 
-def _refused_at(err: TypeError) -> str | None:
-    """If ``err`` is a Value refusing bool()/</> : " in fn(), line N" of the test, else None.
+def _refused_at(err: TypeError) -> dict[str, Any] | None:
+    """If ``err`` is a Value refusing bool()/</> : {"function": "fn", "line": N} of the test
+    ({} when unknown), else None.
 
     The function's name and line, not its file: in a notebook the file is a temporary path."""
     tb = err.__traceback__
@@ -576,9 +589,9 @@ def _refused_at(err: TypeError) -> str | None:
     if not frames or frames[-1].tb_frame.f_code not in _REFUSALS:
         return None
     if len(frames) < 2:
-        return ""
+        return {}
     caller = frames[-2]
-    return f" in {caller.tb_frame.f_code.co_name}(), line {caller.tb_lineno}"
+    return {"function": caller.tb_frame.f_code.co_name, "line": caller.tb_lineno}
 
 
 def _batched_positions(traced: TracedFunction, layout: tuple) -> list[tuple[int, str]]:

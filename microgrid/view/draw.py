@@ -36,13 +36,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..engine.value import Value
+from ..i18n import N_, gettext, speaks
 from .fonts import FONTNAME, check_labels
 from .groups import GROUPS, Group, find_groups
 from .names import number as _num
 from .reading import Reading, read
 
-INSTALL_HINT = ("install Graphviz's `dot` program: apt install graphviz, brew install graphviz, "
-                "conda install -c conda-forge graphviz or choco install graphviz")
+INSTALL_HINT = N_("install Graphviz's `dot` program: apt install graphviz, brew install "
+                  "graphviz, conda install -c conda-forge graphviz or choco install graphviz")
 
 FORMATS = ("png", "svg", "pdf", "dot")  # what draw(path=...) writes, chosen by the extension
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -76,9 +77,11 @@ class GraphvizNotFound(RuntimeError):
     """
 
 
+@speaks
 def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
          max_nodes: int = 2000, path: str | os.PathLike[str] | None = None, *,
-         show_local: bool = False, color: str = "kind", group: str | None = None) -> Any:
+         show_local: bool = False, color: str = "kind", group: str | None = None,
+         lang: str | None = None) -> Any:
     """A ``graphviz.Digraph`` of the graph below ``root``: name | data | grad for each Value.
 
     ``root`` is a Value, a sequence of Values (several outputs in one picture), anything with
@@ -108,30 +111,35 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     if show_grad is None:
         show_grad = not traced
     if rankdir is not None and rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be 'LR', 'RL', 'TB' or 'BT' (or None to choose from the "
-                         f"graph's shape), not {rankdir!r}")
+        raise ValueError(gettext("rankdir must be 'LR', 'RL', 'TB' or 'BT' (or None to choose "
+                                 "from the graph's shape), not {value}", value=repr(rankdir)))
     if type(max_nodes) is not int or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+        raise ValueError(gettext("max_nodes must be a positive int, not {value}",
+                                 value=repr(max_nodes)))
     if type(show_local) is not bool:
-        raise TypeError(f"show_local must be True or False, not {show_local!r}")
+        raise TypeError(gettext("show_local must be True or False, not {value}",
+                                value=repr(show_local)))
     if color not in COLORS:
-        raise ValueError(f"color must be 'kind' (leaves and outputs) or 'grad' (|grad| on a log "
-                         f"scale), not {color!r}")
+        raise ValueError(gettext("color must be 'kind' (leaves and outputs) or 'grad' (|grad| "
+                                 "on a log scale), not {value}", value=repr(color)))
     if group is not None and group not in GROUPS:
-        raise ValueError(f"group must be None, 'neuron' or 'layer', not {group!r}")
+        raise ValueError(gettext("group must be None, 'neuron' or 'layer', not {value}",
+                                 value=repr(group)))
     if color == "grad" and traced and not show_grad:
-        raise ValueError("color='grad' shades by .grad, which a traced function's nodes don't "
-                         "have (its backward is code); draw the eager graph after backward()")
+        raise ValueError(gettext("color='grad' shades by .grad, which a traced function's nodes "
+                                 "don't have (its backward is code); draw the eager graph after "
+                                 "backward()"))
     fmt = _format_of(path) if path is not None else None
     reading = read(root if isinstance(root, Reading) else roots, max_nodes, "draw")
     order = reading.order  # inputs first, so names match every other view's (t1 is t1)
     nodes = order
     if show_local and all(v._op is None for v in nodes):
-        raise ValueError("show_local=True labels the edges into ops with local derivatives, "
-                         "but this graph is a single Value with no op: there is no edge to label")
+        raise ValueError(gettext("show_local=True labels the edges into ops with local "
+                                 "derivatives, but this graph is a single Value with no op: "
+                                 "there is no edge to label"))
     if show_local and group is not None:
-        raise ValueError("show_local=True can't label edges inside a group's box; "
-                         "draw without group= to see every local derivative")
+        raise ValueError(gettext("show_local=True can't label edges inside a group's box; draw "
+                                 "without group= to see every local derivative"))
     check_labels(v.label for v in nodes)
 
     ids: dict[Value, str] = {}
@@ -140,9 +148,10 @@ def draw(root: Any, rankdir: str | None = None, show_grad: bool | None = None,
     names = dict(reading.names)  # a group's box renames its output below
     groups = find_groups(order, group, roots) if group is not None else {}
     if group is not None and not groups:
-        raise ValueError(f"group={group!r} found no neuron in this graph: a neuron's parameters "
-                         "are labelled LAYER.NEURON.w1 ... LAYER.NEURON.b, as microgrid.nn.MLP "
-                         "labels them; draw without group= to see the whole graph")
+        raise ValueError(gettext("group={group} found no neuron in this graph: a neuron's "
+                                 "parameters are labelled LAYER.NEURON.w1 ... LAYER.NEURON.b, as "
+                                 "microgrid.nn.MLP labels them; draw without group= to see the "
+                                 "whole graph", group=repr(group)))
     plan = _Plan()
     shown = [v for v in nodes if v not in groups]  # the legend spans what the picture shows
     shown += [g.output for g in set(groups.values()) if g.output is not None]
@@ -283,7 +292,8 @@ def _local_label(reading: Reading, v: Value, i: int, names: dict[Value, str]) ->
     if len(v.inputs) == 2 and v._x is v._y and not op.symmetric:
         head += f" ({op.operands[i]})"
     step = reading.edge(v, i)
-    text = f"{head} = {_num(step.local)}" if step is not None else f"{head}: no flow"
+    text = f"{head} = {_num(step.local)}" if step is not None else \
+        gettext("{derivative}: no flow", derivative=head)
     return f" {text} "
 
 
@@ -397,22 +407,23 @@ class _GradShade:
     def legend(self) -> str:
         """An HTML-like table: each shade used with its range of |grad|, then 0 and inf/nan."""
         rows = ['<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">',
-                '<tr><td colspan="2"><b>|grad|</b> (log scale)</td></tr>']
+                '<tr><td colspan="2">' + gettext("{grad} (log scale)", grad="<b>|grad|</b>")
+                + '</td></tr>']
         for i in reversed(range(self.steps)):
             if self.shades[i] not in self.used:
                 continue
             if self.steps == 1:
                 what = _power(self.lo)
             else:
-                what = (f"{_power(self.lo + i * self.width)} to "
-                        f"{_power(self.lo + (i + 1) * self.width)}")
+                what = gettext("{low} to {high}", low=_power(self.lo + i * self.width),
+                               high=_power(self.lo + (i + 1) * self.width))
             rows.append(f'<tr><td bgcolor="{self.shades[i]}" width="18"></td>'
                         f'<td align="left">{what}</td></tr>')
         rows.append(f'<tr><td bgcolor="{ZERO_COLOR}"></td>'
-                    f'<td align="left">exactly 0: no gradient</td></tr>')
+                    f'<td align="left">{gettext("exactly 0: no gradient")}</td></tr>')
         if NONFINITE_COLOR in self.used:
             rows.append(f'<tr><td bgcolor="{NONFINITE_COLOR}"></td>'
-                        f'<td align="left">inf or nan</td></tr>')
+                        f'<td align="left">{gettext("inf or nan")}</td></tr>')
         return "".join(rows) + "</table>>"
 
 
@@ -445,13 +456,14 @@ def _roots(root: Any) -> list[Value]:
     elif isinstance(root, Iterable) and not isinstance(root, (str, bytes)):
         roots = list(root)
     else:
-        raise TypeError(f"draw() takes a Value, a sequence of Values or a traced function, "
-                        f"not {type(root).__name__}")
+        raise TypeError(gettext("draw() takes a Value, a sequence of Values or a traced "
+                                "function, not {kind}", kind=type(root).__name__))
     if not roots:
-        raise ValueError("draw() needs at least one Value to draw")
+        raise ValueError(gettext("draw() needs at least one Value to draw"))
     for i, v in enumerate(roots):
         if type(v) is not Value:
-            raise TypeError(f"draw(): output {i} is {type(v).__name__}, not a Value")
+            raise TypeError(gettext("draw(): output {index} is {kind}, not a Value", index=i,
+                                    kind=type(v).__name__))
     return list(dict.fromkeys(roots))  # the same output twice is drawn once
 
 
@@ -468,8 +480,8 @@ def _format_of(path: str | os.PathLike[str]) -> str:
     if ext == "gv":
         ext = "dot"
     if ext not in FORMATS:
-        raise ValueError(f"cannot tell the format of {os.fspath(path)!r}: "
-                         "use a file name ending in .png, .svg, .pdf or .dot")
+        raise ValueError(gettext("cannot tell the format of {path}: use a file name ending in "
+                                 ".png, .svg, .pdf or .dot", path=repr(os.fspath(path))))
     return ext
 
 
@@ -520,7 +532,8 @@ def _digraph_class() -> Any:
 
 
 def _missing() -> str:
-    return f"Graphviz's `dot` program was not found; {INSTALL_HINT} (the DOT text is in .source)"
+    return gettext("Graphviz's `dot` program was not found; {hint} (the DOT text is in "
+                   ".source)", hint=gettext(INSTALL_HINT))
 
 
 def _escape_plain(text: str) -> str:

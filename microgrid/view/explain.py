@@ -37,17 +37,19 @@ from typing import Any
 from ..engine.autograd import paused_gc
 from ..engine.steps import Step
 from ..engine.value import Value
+from ..i18n import N_, get_language, gettext, language, speaks
 from .names import fill
 from .reading import Reading, read
 
 MAX_NODES = 200  # lines past this are no longer read; explain(nodes=[...]) picks a few
 # a node every use of which masks the gradient (relu at x ≤ 0, step): the engine adds nothing
-NO_FLOW = "every use of it passes no gradient back"
+NO_FLOW = N_("every use of it passes no gradient back")
 MAX_TERMS = 8  # a node used more often shows its first and last terms, and how many between
 
 
+@speaks
 def explain(root: Value | Reading, nodes: Sequence[Value | str] | None = None,
-            max_nodes: int = MAX_NODES) -> Explanation:
+            max_nodes: int = MAX_NODES, *, lang: str | None = None) -> Explanation:
     """The worked derivation of every gradient below ``root`` (a Value, or its
     ``microgrid.read``), in backward order.
 
@@ -56,23 +58,26 @@ def explain(root: Value | Reading, nodes: Sequence[Value | str] | None = None,
     the drawing shows, such as ``"t1"``) limits the backward lines to those nodes. A graph of
     more than ``max_nodes`` Values is refused unless ``nodes`` is given: nobody reads a
     thousand-line derivation, and the nodes you care about are usually few. Nothing in the
-    graph changes (no ``.grad``, no label).
+    graph changes (no ``.grad``, no label). The connecting words are in ``lang`` ("zh", "en"),
+    else the current language; the mathematics is the same in every language.
     """
     if type(root) is not Value and not isinstance(root, Reading):
-        raise TypeError(f"explain() takes a Value, not {type(root).__name__}")
+        raise TypeError(gettext("explain() takes a Value, not {kind}", kind=type(root).__name__))
     if type(max_nodes) is not int or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+        raise ValueError(gettext("max_nodes must be a positive int, not {value}",
+                                 value=repr(max_nodes)))
     reading = read(root)
     root, order, names = reading.root, reading.order, reading.names
     if root._op is None:
-        raise ValueError("explain(): the root is a leaf (a Value no op made, or one made under "
-                         "no_grad()), so there is nothing to derive; pass the output of an "
-                         "expression")
+        raise ValueError(gettext("explain(): the root is a leaf (a Value no op made, or one made "
+                                 "under no_grad()), so there is nothing to derive; pass the "
+                                 "output of an expression"))
     if nodes is None:
         if len(order) > max_nodes:
-            raise ValueError(f"the graph has {len(order):,} Values, more than "
-                             f"max_nodes={max_nodes:,}; explain chosen nodes with "
-                             "nodes=[...] (e.g. the parameters), or raise max_nodes")
+            raise ValueError(gettext("the graph has {count} Values, more than max_nodes={limit}; "
+                                     "explain chosen nodes with nodes=[...] (e.g. the "
+                                     "parameters), or raise max_nodes", count=f"{len(order):,}",
+                                     limit=f"{max_nodes:,}"))
         chosen = None
     else:
         chosen = set(find_nodes(nodes, order, names, root, "explain"))
@@ -83,10 +88,12 @@ def explain(root: Value | Reading, nodes: Sequence[Value | str] | None = None,
 class Explanation:
     """The derivation ``explain()`` returns: text by ``str()``, math in Jupyter.
 
-    ``forward`` and ``backward`` hold the lines as plain text, for a program to read.
+    ``forward`` and ``backward`` hold the lines as plain text, for a program to read; ``lang``
+    is the language of their words, fixed when it was made (LaTeX and Markdown keep it too).
     """
 
     def __init__(self, reading: Reading, chosen: set[Value] | None) -> None:
+        self.lang = get_language()
         self.reading = reading
         self.root = root = reading.root
         self.names = names = reading.names
@@ -110,6 +117,10 @@ class Explanation:
 
     def to_latex(self) -> str:
         """An ``aligned`` block (forward, then backward), for a LaTeX document or MathJax."""
+        with language(self.lang):
+            return self._latex()
+
+    def _latex(self) -> str:
         forward = " \\\\\n".join(_tex_forward(v, self.names) for v in self._forward)
         backward = " \\\\\n".join(_tex_line(v, ts, self.root, self.names, cut)
                                  for v, ts, cut in self._rows)
@@ -197,15 +208,17 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
         same = by_label.get(text, [])
         if len(same) > 1:
             others = ", ".join(names[v] for v in same)
-            raise ValueError(f"{who}(): the label {text!r} is used by {len(same)} nodes "
-                             f"({others}); key them by the Value itself")
+            raise ValueError(gettext("{who}(): the label {label} is used by {count} nodes "
+                                     "({names}); key them by the Value itself", who=who,
+                                     label=repr(text), count=len(same), names=others))
         return same[0] if same else by_name.get(text)
 
     found = []
     for key in keys:
         if type(key) is Value:
             if key not in members:
-                raise ValueError(f"{who}(): {key!r} is not in the graph of {names[root]}")
+                raise ValueError(gettext("{who}(): {key} is not in the graph of {root}", who=who,
+                                         key=repr(key), root=names[root]))
             found.append(key)
         elif type(key) is str:
             node = lookup(key)
@@ -218,13 +231,18 @@ def find_nodes(keys: Iterable[Any], order: list[Value], names: dict[Value, str],
             if node is None:
                 labels = [names[v] for v in order if v.label]
                 shown = ", ".join(labels[:12]) + (" ..." if len(labels) > 12 else "")
-                raise ValueError(f"{who}(): no node labelled {key!r} in the graph of "
-                                 f"{names[root]}" + (f"; its labels are {shown}" if labels
-                                                     else "; label the Values or pass them"))
+                raise ValueError(gettext("{who}(): no node labelled {key} in the graph of "
+                                         "{root}; its labels are {labels}", who=who,
+                                         key=repr(key), root=names[root], labels=shown)
+                                 if labels else
+                                 gettext("{who}(): no node labelled {key} in the graph of "
+                                         "{root}; label the Values or pass them", who=who,
+                                         key=repr(key), root=names[root]))
             found.append(node)
         else:
-            raise TypeError(f"{who}(): {what} are labels (str) or Values, not "
-                            f"{type(key).__name__} ({key!r:.40})")
+            raise TypeError(gettext("{who}(): {what} are labels (str) or Values, not {kind} "
+                                    "({key})", who=who, what=what, kind=type(key).__name__,
+                                    key=f"{key!r:.40}"))
     return found
 
 
@@ -243,15 +261,16 @@ def _text_line(node: Value, steps: list[Step], root: Value, names: dict[Value, s
     r, n = names[root], names[node]
     if node is root:
         return f"{_d(r, n)} = 1"
-    note = "; ".join(f"{names[c]} = {_formula(c, names)} passes no gradient back here"
-                     for c in cut)
+    note = gettext("; ").join(gettext("{definition} passes no gradient back here",
+                                      definition=f"{names[c]} = {_formula(c, names)}")
+                              for c in cut)
     if not steps:
-        return f"{_d(r, n)} = 0 ({note or NO_FLOW})"
+        return f"{_d(r, n)} = 0" + gettext(" ({note})", note=note or gettext(NO_FLOW))
     parts = [_d(r, n), _symbols(steps, r, names), *_numbers(steps, names)]
     if len(steps) > 1:
         parts.append(_sum([s.contribution for s in steps]))
     parts.append(num(steps[-1].after))
-    return " = ".join(parts) + (f" ({note})" if note else "")
+    return " = ".join(parts) + (gettext(" ({note})", note=note) if note else "")
 
 
 def _symbols(steps: list[Step], r: str, names: dict[Value, str]) -> str:
@@ -278,7 +297,7 @@ def _terms(steps: list[Any], show: Any, middle: Any = None, signed: bool = False
 
 
 def _middle(n: int) -> str:
-    return f"… ({n} more) …"
+    return gettext("… ({count} more) …", count=n)
 
 
 def _sum(values: list[float], show: Any = num, middle: Any = None) -> str:
@@ -379,11 +398,15 @@ def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, st
     head = _tex_d(r, names[node]) + " &= "
     if node is root:
         return head + "1"
-    note = r"\text{; }".join(f"{tex_name(names[c])} = {_tex_formula(c, names)}"
-                             r"\text{ passes no gradient back here}" for c in cut)
-    note = r" \quad \text{(}" + note + r"\text{)}" if note else ""
+    note = (r"\text{" + gettext("; ") + "}").join(
+        _tex_sentence(N_("{definition} passes no gradient back here"),
+                      definition=f"{tex_name(names[c])} = {_tex_formula(c, names)}")
+        for c in cut)
+    note = r" \quad " + _tex_sentence(N_(" ({note})"), note=note) if note else ""
     if not steps:
-        return head + "0" + (note or r" \quad \text{(" + NO_FLOW + ")}")
+        return head + "0" + (note or r" \quad \text{" + gettext(" ({note})",
+                                                                  note=gettext(NO_FLOW)).lstrip()
+                             + "}")
     symbols = _terms(steps, lambda s: _tex_d(r, names[s.consumer]) + r" \cdot \frac{\partial "
                      + tex_name(names[s.consumer]) + r"}{\partial " + tex_name(names[s.node])
                      + "}", _tex_middle)
@@ -399,7 +422,15 @@ def _tex_line(node: Value, steps: list[Step], root: Value, names: dict[Value, st
 
 
 def _tex_middle(n: int) -> str:
-    return rf"\ldots \text{{ ({n} more) }} \ldots"
+    return r"\ldots \text{ " + gettext("({count} more)", count=n) + r" } \ldots"
+
+
+def _tex_sentence(message: str, **maths: str) -> str:
+    """A sentence around formulas in LaTeX: its translation's words in ``\\text{}``, each
+    ``{name}`` placeholder replaced by the LaTeX ``maths[name]``, in the translation's order."""
+    parts = re.split(r"\{(\w+)\}", gettext(message).lstrip())  # after \quad: no space
+    return "".join(maths[part] if i % 2 else r"\text{" + part + "}"
+                   for i, part in enumerate(parts) if i % 2 or part)
 
 
 def _tex_wrap(rule: str) -> str:

@@ -21,6 +21,7 @@ import re
 
 from ..engine.ops import ADD, MUL
 from ..engine.value import Value
+from ..i18n import _
 
 GROUPS = ("neuron", "layer")
 
@@ -44,7 +45,7 @@ class Group:
         # a one-input op named after the neuron is its activation (see _group_of)
         formula = f"{op.symbol}(w·x + b)" if op is not None and op.arity == 1 else "w·x + b"
         if len(self.neurons) > 1:
-            return f"{len(self.neurons)} neurons: {formula}"
+            return _("{count} neurons: {formula}", count=len(self.neurons), formula=formula)
         return formula
 
     def __repr__(self) -> str:

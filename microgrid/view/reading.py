@@ -31,6 +31,7 @@ from typing import Any
 from ..engine.autograd import paused_gc, topological_order
 from ..engine.steps import Step, backward_steps
 from ..engine.value import Value
+from ..i18n import N_, _
 from .names import node_names
 
 
@@ -114,7 +115,7 @@ def read(root: Any, max_nodes: int | None = None, doing: str = "read") -> Readin
     """
     if isinstance(root, Reading):
         if max_nodes is not None and len(root.order) > max_nodes:
-            raise ValueError(too_many(f"{len(root.order):,}", max_nodes, doing))
+            raise ValueError(too_many(len(root.order), max_nodes, doing))
         return root
     roots = _roots(root)
     if max_nodes is not None:
@@ -125,8 +126,9 @@ def read(root: Any, max_nodes: int | None = None, doing: str = "read") -> Readin
         order = list(dict.fromkeys(v for r in roots for v in topological_order(r)))
     for v in order:
         if type(v.label) is not str:
-            raise TypeError(f"a Value's label must be a str, not {type(v.label).__name__} "
-                            f"({v.label!r:.40}); set v.label = str(...)")
+            raise TypeError(_("a Value's label must be a str, not {kind} ({label}); set "
+                              "v.label = str(...)", kind=type(v.label).__name__,
+                              label=f"{v.label!r:.40}"))
     with paused_gc():  # a list of uses per node and no cycle: nothing for the collector
         return Reading(roots, order)
 
@@ -138,7 +140,8 @@ def _roots(root: Any) -> list[Value]:
         roots = list(dict.fromkeys(root))  # the same output twice is read once
         if roots and all(type(v) is Value for v in roots):
             return roots
-    raise TypeError(f"read() takes a Value or a sequence of Values, not {type(root).__name__}")
+    raise TypeError(_("read() takes a Value or a sequence of Values, not {kind}",
+                      kind=type(root).__name__))
 
 
 def check_size(roots: Iterable[Value], max_nodes: int, doing: str) -> None:
@@ -152,12 +155,41 @@ def check_size(roots: Iterable[Value], max_nodes: int, doing: str) -> None:
                 seen.add(id(x))
                 stack.append(x)
     if len(seen) > max_nodes:
-        many = f"more than {cap:,}" if len(seen) > cap else f"{len(seen):,}"
-        raise ValueError(too_many(many, max_nodes, doing))
+        over = len(seen) > cap
+        raise ValueError(too_many(cap if over else len(seen), max_nodes, doing, over))
 
 
-def too_many(many: str, max_nodes: int, doing: str) -> str:
-    """The one line every view refuses an oversized graph with."""
-    return (f"the graph has {many} Values, more than max_nodes={max_nodes:,} Values to "
-            f"{doing}; {doing} one sample's graph (e.g. the loss of a single example), "
-            "or raise max_nodes")
+# each view's refusal of an oversized graph, whole: (counted, counted no further than a cap)
+TOO_MANY = {
+    "read": (N_("the graph has {count} Values, more than max_nodes={limit} Values to read; "
+                "read one sample's graph (e.g. the loss of a single example), or raise "
+                "max_nodes"),
+             N_("the graph has more than {count} Values, more than max_nodes={limit} Values to "
+                "read; read one sample's graph (e.g. the loss of a single example), or raise "
+                "max_nodes")),
+    "draw": (N_("the graph has {count} Values, more than max_nodes={limit} Values to draw; "
+                "draw one sample's graph (e.g. the loss of a single example), or raise "
+                "max_nodes"),
+             N_("the graph has more than {count} Values, more than max_nodes={limit} Values to "
+                "draw; draw one sample's graph (e.g. the loss of a single example), or raise "
+                "max_nodes")),
+    "print": (N_("the graph has {count} Values, more than max_nodes={limit} Values to print; "
+                 "print one sample's graph (e.g. the loss of a single example), or raise "
+                 "max_nodes"),
+              N_("the graph has more than {count} Values, more than max_nodes={limit} Values "
+                 "to print; print one sample's graph (e.g. the loss of a single example), or "
+                 "raise max_nodes")),
+    "step through": (N_("the graph has {count} Values, more than max_nodes={limit} Values to "
+                        "step through; step through one sample's graph (e.g. the loss of a "
+                        "single example), or raise max_nodes"),
+                     N_("the graph has more than {count} Values, more than max_nodes={limit} "
+                        "Values to step through; step through one sample's graph (e.g. the "
+                        "loss of a single example), or raise max_nodes")),
+}
+
+
+def too_many(count: int, max_nodes: int, doing: str, over: bool = False) -> str:
+    """The one line a view (``doing``: "draw", "print", "step through", "read") refuses an
+    oversized graph with; ``over``: the graph was counted no further than ``count``."""
+    message = TOO_MANY.get(doing, TOO_MANY["read"])[over]
+    return _(message, count=f"{count:,}", limit=f"{max_nodes:,}")

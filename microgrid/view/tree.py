@@ -25,6 +25,7 @@ from typing import Any
 
 from ..engine.autograd import paused_gc
 from ..engine.value import Value
+from ..i18n import _, speaks
 from .names import number as _num
 from .reading import Reading, read
 
@@ -32,14 +33,17 @@ MAX_NODES = 10_000  # past this the text is too long to read: print one sample's
 MAX_DEPTH = 16  # levels of indentation before a subtree is continued below
 
 
-def tree(root: Value | Reading, show_grad: bool = True, max_nodes: int = MAX_NODES) -> str:
+@speaks
+def tree(root: Value | Reading, show_grad: bool = True, max_nodes: int = MAX_NODES, *,
+         lang: str | None = None) -> str:
     """The graph below ``root`` (a Value or its ``microgrid.read``) as an indented tree, one
     Value per line (see the module doc). A graph of more than ``max_nodes`` Values is refused
-    in one line, as ``draw`` refuses it."""
+    in one line, as ``draw`` refuses it, in ``lang`` (else the current language)."""
     if type(root) is not Value and not isinstance(root, Reading):
-        raise TypeError(f"tree() takes a Value, not {type(root).__name__}")
+        raise TypeError(_("tree() takes a Value, not {kind}", kind=type(root).__name__))
     if type(max_nodes) is not int or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, not {max_nodes!r}")
+        raise ValueError(_("max_nodes must be a positive int, not {value}",
+                           value=repr(max_nodes)))
     reading = read(root, max_nodes, "print")
     names = reading.names
     done: set[Value] = set()  # printed in full, or waiting below: never printed again
