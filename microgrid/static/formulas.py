@@ -4,7 +4,7 @@
 local variables and labels: ``z``, ``a``; the output is ``L`` unless named) as a formula in the
 quantities before it, then derives the gradient of the output by the chain rule *over those
 named quantities*, one step at a time, and simplifies each with SymPy (an optional extra:
-``pip install "microgrid[formulas]"``). The rules:
+``pip install sympy``, or the ``formulas`` extra). The rules:
 
 * a named quantity stays a name: σ'(z) is written ``a*(1 - a)`` where ``a = σ(z)``, because
   each local derivative has its own quantity substituted back (``σ(z)`` becomes ``a``);
@@ -38,7 +38,7 @@ from ..i18n import N_, gettext
 from .arguments import leaves
 from .codegen import clean_name
 
-INSTALL = N_('f.formulas() needs SymPy, an optional extra: pip install "microgrid[formulas]"')
+INSTALL = N_("f.formulas() needs SymPy, an optional extra: python -m pip install sympy")
 
 _FUNCTIONS: dict[str, Any] | None = None
 
