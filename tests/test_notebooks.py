@@ -40,7 +40,8 @@ EXPECTED = {
 NEEDS = {"09_graduating.ipynb": ("torch", "jax")}
 # the notebooks with a Chinese edition, notebooks/zh/<the same name>
 CHINESE = ("01_computation_graph.ipynb", "02_logistic_regression_one_sample.ipynb",
-           "04_gradient_descent_variants.ipynb", "05_activation_functions.ipynb",
+           "03_m_samples_vectorization.ipynb", "04_gradient_descent_variants.ipynb",
+           "05_activation_functions.ipynb", "06_two_layer_network.ipynb",
            "07_static_vs_dynamic.ipynb", "08_backprop_step_by_step.ipynb",
            "09_graduating.ipynb", "10_practice.ipynb")
 EDITIONS = [*EXPECTED, *(f"zh/{name}" for name in CHINESE)]  # paths under notebooks/

@@ -372,6 +372,8 @@ def test_a_shared_link_opens_the_code_and_runs_it(browser, server):
     _wait(browser, "return document.body.dataset.runs === '1' && "
           "document.body.dataset.state === 'ready'", START_S, "the linked code to run")
     assert browser.find_element("id", "code").get_attribute("value") == code
+    picker = browser.find_element("id", "example")  # not one of the examples: the neutral entry
+    assert picker.get_attribute("value") == "" and picker.text.splitlines()[-1] == "—"
     shown = _after(browser, 0)
     assert shown["output"] == "dy/dx = 4.0\n"
     _check_drawing(shown["nodes"], _local(code)[0])
@@ -482,3 +484,54 @@ def test_the_language_comes_from_the_address_and_the_switch_changes_it(browser, 
     shown = page()
     assert shown["lang"] == "en" and shown["run"] == "▶ Run" and shown["step"] == "Step through"
     assert 'aria-label="next"' in shown["html"] and shown["url"].endswith("?lang=en")
+
+
+def test_fit_shows_its_progress_bar_and_the_picker_says_when_the_code_is_edited(browser, server):
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.select import Select
+
+    _open(browser, server)
+    select = Select(browser.find_element("id", "example"))
+    assert select.first_selected_option.text == next(iter(examples()))
+    editor = browser.find_element("id", "code")
+    editor.send_keys(Keys.CONTROL, Keys.END)
+    editor.send_keys("\n# mine")
+    assert select.first_selected_option.text == "—"  # edited: no longer the example
+    assert "—" not in [o.text for o in select.options if o.is_enabled()]  # and not offered
+    code = ("import microgrid as mg\nfrom microgrid import datasets, losses, nn, optim, train\n"
+            "X, y = datasets.make_flower(40, seed=0)\nnet = nn.MLP(2, [4, 1], seed=0)\n"
+            "h = train.fit(net, X, y, losses.binary_cross_entropy_with_logits,\n"
+            "              optim.SGD(net.parameters(), lr=1.2), epochs=30, progress=True)\n"
+            "print(h.epoch_loss[-1])\n")
+    shown = _run(browser, code)
+    assert shown["error"] is None
+    bar, last = shown["output"].splitlines()
+    # one line, drawn again in place (no carriage returns or copies left), at its end
+    assert re.match(r"fit: 100%\|█+\| 30/30 ", bar), bar
+    assert "\r" not in shown["output"] and "Warning" not in shown["output"]
+    assert math.isclose(float(last), float(_local(code)[1]), rel_tol=1e-9)
+    runs = _runs(browser)
+    select.select_by_index(0)  # an example picked again: its title, its code
+    _after(browser, runs)
+    assert select.first_selected_option.text == next(iter(examples()))
+
+
+def test_the_licenses_of_pyodide_and_viz_are_in_the_site_and_linked_from_the_footer(server):
+    from urllib.request import urlopen
+
+    page = urlopen(server).read().decode("utf-8")
+    footer = re.search(r"<footer>(.*?)</footer>", page, re.S).group(1)
+    links = dict(re.findall(r'(pyodide|viz) [\d.]+ \(<a href="(licenses/[\w.-]+)"', footer))
+    assert set(links) == {"pyodide", "viz"}
+    config = json.loads(urlopen(server + "playground.json").read())
+    for name, link in links.items():
+        spdx = config["licenses"][name][0]
+        text = urlopen(server + link).read().decode("utf-8")
+        assert f">{spdx}</a>" in footer and f"License: {spdx}" in text
+        assert text.startswith(("pyodide " if name == "pyodide" else "@viz-js/viz ")
+                               + config["versions"][name] + " (npm)")
+        license_text = (ROOT / "microgrid/playground/licenses" / f"{spdx}.txt").read_text()
+        assert license_text.strip() in text  # the whole text of the license the package names
+    viz = urlopen(server + links["viz"]).read().decode("utf-8")
+    assert "Copyright (c) Michael Daines" in viz  # viz.js's own notice, Graphviz's named in it
+    assert "Graphviz" in viz

@@ -5,8 +5,10 @@
 compiled to WebAssembly (Pyodide) and Graphviz compiled to WebAssembly (``@viz-js/viz``), both
 from the npm registry at the versions pinned in ``package.json``/``package-lock.json`` here,
 and the wheels the page installs into Pyodide: microgrid's own, made from the files of this
-package, and graphviz's, made from the installed copy microgrid draws with. Served by any
-static server (``python3 -m http.server -d site``), the page fetches only from its own folder.
+package, and graphviz's and tqdm's (``fit(progress=True)``'s bar), made from the installed copies
+microgrid uses. ``licenses/`` holds the licenses of Pyodide and viz-js, linked from the page's
+footer. Served by any static server (``python3 -m http.server -d site``), the page fetches only
+from its own folder.
 
 Python runs in a Web Worker (``worker.js``), so a cell that never ends can be stopped by ending
 the worker; the worker runs ``runner.run`` on the code, the real package throughout.
@@ -19,12 +21,14 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import html
 import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import textwrap
 import zipfile
 from importlib import metadata, resources
 from pathlib import Path
@@ -33,6 +37,8 @@ PAGE = ("playground.js", "playground.css", "worker.js")  # copied as they are
 PYODIDE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
            "pyodide-lock.json")
 VIZ = ("viz.js",)
+NPM = {"pyodide": "pyodide", "viz": "@viz-js/viz"}  # the site's folder: the npm package in it
+WHEELS = ("graphviz", "tqdm")  # pure-Python packages microgrid imports, as installed here
 NPM_HINT = ("the playground's build needs node and npm: apt install nodejs npm "
             "(or see https://nodejs.org), then run it again")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # zip entries' time: the same files give the same wheel
@@ -61,18 +67,28 @@ def build(out: str | os.PathLike[str], cache: str | os.PathLike[str] | None = No
         shutil.copyfile(modules / "@viz-js" / "viz" / "dist" / name, site / "viz" / name)
     for name in PAGE:
         (site / name).write_text(_asset(name), encoding="utf-8")
-    wheels = [_package_wheel(site / "wheels"), _installed_wheel("graphviz", site / "wheels")]
+    wheels = [_package_wheel(site / "wheels")]
+    wheels += [_installed_wheel(name, site / "wheels") for name in WHEELS]
     for old in (site / "wheels").glob("*.whl"):
         if old.name not in wheels:
             old.unlink()  # an older build's wheel
     versions = {"pyodide": _npm_version(modules / "pyodide"),
                 "viz": _npm_version(modules / "@viz-js" / "viz"),
-                "microgrid": _version(), "graphviz": metadata.version("graphviz")}
-    config = {"wheels": wheels, "versions": versions}
+                "microgrid": _version(), **{name: metadata.version(name) for name in WHEELS}}
+    licenses = _licenses(modules, site / "licenses")
+    config = {"wheels": wheels, "versions": versions, "licenses": licenses}
     (site / "playground.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
     page = _asset("index.html")
     page = page.replace("{{examples}}", _script_json(examples()))
-    page = page.replace("{{versions}}", " · ".join(f"{k} {v}" for k, v in versions.items()))
+    footer = []
+    for name, version in versions.items():
+        item = html.escape(f"{name} {version}")
+        if name in licenses:  # the license's name, a link to its text in licenses/
+            spdx, file = licenses[name]
+            item += (f' (<a href="licenses/{html.escape(file)}" target="_blank">'
+                     f"{html.escape(spdx)}</a>)")
+        footer.append(item)
+    page = page.replace("{{versions}}", " · ".join(footer))
     page = page.replace("{{strings}}", _script_json(strings()))
     (site / "index.html").write_text(page, encoding="utf-8")
     return site
@@ -134,6 +150,56 @@ def _node_modules(cache: str | os.PathLike[str] | None) -> Path:
 
 def _npm_version(package: Path) -> str:
     return str(json.loads((package / "package.json").read_text(encoding="utf-8"))["version"])
+
+
+_LICENSE_FILE = re.compile(r"(licen[cs]e|copying|notice)\b", re.I)
+_BANNER = re.compile(r"/\*!(.*?)\*/", re.S)  # a bundle's "keep me" comment: its copyright
+
+
+def _licenses(modules: Path, folder: Path) -> dict[str, tuple[str, str]]:
+    """Write the license of each npm package the site ships to ``folder``; returns
+    {site folder: (the license's SPDX name, its file in ``folder``)}.
+
+    The file starts with what the package says of itself (name, version, the ``license`` of
+    its package.json, and the copyright notice a bundle carries in its first comment), then
+    the package's own license files. The packages pinned here (Pyodide 314, viz-js 3) ship no
+    license file, only that SPDX name, so the text of the license it names follows instead,
+    from ``licenses/`` beside this file; a package whose license has no text there stops the
+    build rather than ship without one.
+    """
+    folder.mkdir(exist_ok=True)
+    found = {}
+    for name, package in NPM.items():
+        root = modules / package
+        meta = json.loads((root / "package.json").read_text(encoding="utf-8"))
+        spdx = str(meta.get("license", ""))
+        home = meta.get("homepage") or meta.get("repository", {}).get("url", "")
+        parts = [f"{meta['name']} {meta['version']} (npm), {home}\nLicense: {spdx}\n"]
+        shipped = PYODIDE if name == "pyodide" else [f"dist/{f}" for f in VIZ]
+        for rel in shipped:
+            if rel.endswith((".js", ".mjs")):
+                start = (root / rel).read_text(encoding="utf-8", errors="replace")[:4000]
+                banner = _BANNER.match(start)
+                if banner:
+                    parts.append(f"From {package}/{rel}:\n"
+                                 + textwrap.dedent(banner.group(1)).strip() + "\n")
+        own = sorted(p for p in root.iterdir() if p.is_file() and _LICENSE_FILE.match(p.name))
+        if own:
+            parts += [p.read_text(encoding="utf-8", errors="replace") for p in own]
+        else:
+            text = resources.files(__name__).joinpath("licenses", f"{spdx}.txt")
+            if not text.is_file():
+                raise PlaygroundError(f"the npm package {package} ships no license file and "
+                                      f"names the license {spdx!r}, whose text the build does "
+                                      f"not have: add it as microgrid/playground/licenses/"
+                                      f"{spdx}.txt")
+            parts.append(f"The text of {spdx}, the license the package names "
+                         f"(the package ships no license file):\n\n"
+                         + text.read_text(encoding="utf-8"))
+        file = f"{name}.txt"
+        (folder / file).write_text("\n".join(parts), encoding="utf-8")
+        found[name] = (spdx, file)
+    return found
 
 
 # --- wheels ----------------------------------------------------------------------------------

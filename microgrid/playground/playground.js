@@ -81,6 +81,15 @@
     option.textContent = title;
     select.appendChild(option);
   });
+  // shown while the code is not an example's (edited, or opened from a link); not offered
+  var neutral = document.createElement("option");
+  neutral.value = "";
+  neutral.textContent = "\u2014";
+  neutral.disabled = neutral.hidden = true;
+  select.appendChild(neutral);
+  function showExample() {
+    select.value = examples[select.value] === code.value ? select.value : "";
+  }
   select.addEventListener("change", function () {
     code.value = examples[select.value];
     runCode();
@@ -117,7 +126,7 @@
   var linked = fromLink();
   if (linked !== null) {
     code.value = linked;
-    select.selectedIndex = -1;
+    showExample();
     pendingRun = true;
   } else {
     code.value = examples[select.value];
@@ -125,6 +134,7 @@
   }
 
   // --- the editor ---------------------------------------------------------------------------
+  code.addEventListener("input", showExample);
   code.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
@@ -199,9 +209,9 @@
         showError({ line: _("the playground could not start Python: {message}",
                             { message: m.message }), traceback: "" });
       } else if (m.type === "output" && running !== null && m.id === running.id) {
-        var output = $("output");  // what a long run has printed so far
-        if (!running.streamed) { output.textContent = ""; running.streamed = true; }
-        output.appendChild(document.createTextNode(m.text));
+        if (!running.streamed) { running.printed = ""; running.streamed = true; }
+        running.printed += m.text;  // what a long run has printed so far
+        $("output").textContent = terminal(running.printed);
         if (document.body.getAttribute("data-tab") !== "output") { selectTab("output"); }
       } else if (m.type === "result" && running !== null && m.id === running.id) {
         show(m);
@@ -238,6 +248,14 @@
     p.className = "refused";
     p.textContent = line;
     pane.appendChild(p);
+  }
+  // printed text as a terminal shows it: after a carriage return a line is drawn again (tqdm's
+  // progress bar, fit(progress=True)), so only its last drawing stays
+  function terminal(text) {
+    return text.split("\n").map(function (line) {
+      var drawings = line.split("\r").filter(function (part) { return part !== ""; });
+      return drawings.length ? drawings[drawings.length - 1] : "";
+    }).join("\n");
   }
   function placeholder(pane, text) {
     pane.textContent = "";
@@ -310,7 +328,7 @@
     } else if (m.step) { refused(step, m.step.error); }
     else { placeholder(step, none); }
     var output = $("output");
-    output.textContent = m.output;
+    output.textContent = terminal(m.output);
     if (!m.output) { placeholder(output, _("(nothing printed)")); }
 
     var filled = { graph: !!(m.graph && m.graph.svg), explain: !!(m.explain && m.explain.text),
@@ -337,7 +355,7 @@
 
   window.addEventListener("hashchange", function () {
     var text = fromLink();
-    if (text !== null && text !== code.value) { code.value = text; runCode(); }
+    if (text !== null && text !== code.value) { code.value = text; showExample(); runCode(); }
   });
   selectTab("graph");
   startWorker();

@@ -8,8 +8,9 @@ Nothing here computes a derivative or draws a node of its own.
 
 The only thing the browser changes is how DOT becomes a picture: there is no ``dot`` program,
 so ``use_renderer`` hands graphviz's ``pipe`` to Graphviz compiled to WebAssembly (viz-js).
-Everything else is the package as it runs anywhere, which is why this module also runs under
-ordinary CPython (the tests call it there, with the real ``dot``).
+(``without_threads`` tells tqdm, whose bar ``fit(progress=True)`` shows, that the page has no
+threads.) Everything else is the package as it runs anywhere, which is why this module also runs
+under ordinary CPython (the tests call it there, with the real ``dot``).
 """
 
 from __future__ import annotations
@@ -51,12 +52,26 @@ def use_renderer(render: Callable[[str, str, str], str]) -> None:
     graphviz.Graph.pipe = pipe
 
 
+def without_threads() -> None:
+    """Let tqdm's bars refresh from the loop that updates them, never from a monitor thread.
+
+    tqdm starts a thread to refresh a bar that stalls; a browser's Python can start none, and
+    tqdm would then print a warning into the learner's output on the first ``fit``.
+    """
+    import tqdm
+
+    tqdm.tqdm.monitor_interval = 0
+
+
 class _Output:
     """stdout and stderr of a run: the first ``limit`` characters kept, the rest only counted.
 
     ``stream``, if given, is handed what was printed since its last call, a few times a second
-    at most, so a long run shows its progress (and what it printed before Stop).
+    at most, so a long run shows its progress (and what it printed before Stop). A progress bar
+    redraws itself after a carriage return, as in a terminal; the page shows only its last state.
     """
+
+    encoding = "utf-8"  # what the page can show: tqdm draws its bar with block characters
 
     def __init__(self, limit: int, stream: Callable[[str], Any] | None = None) -> None:
         self.limit = limit

@@ -2,9 +2,9 @@
  * ending the worker, and the page stays responsive meanwhile.
  *
  * It loads Pyodide and Graphviz (both WebAssembly, from this folder), installs the wheels the
- * build put in wheels/ (microgrid's own and graphviz's), hands graphviz's rendering to viz-js,
- * and then runs microgrid.playground.runner.run(code) for each message. Nothing is fetched from
- * outside this folder.
+ * build put in wheels/ (microgrid's own, graphviz's and tqdm's), hands graphviz's rendering to
+ * viz-js, and then runs microgrid.playground.runner.run(code) for each message. Nothing is
+ * fetched from outside this folder.
  */
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { instance } from "./viz/viz.js";
@@ -37,6 +37,7 @@ async function setUp() {
   mark("wheels")();
   const runner = pyodide.pyimport("microgrid.playground.runner");
   runner.use_renderer(self.microgridRender);
+  runner.without_threads();
   pyodide.runPython("import microgrid, microgrid.view.draw, microgrid.view.explain, " +
                     "microgrid.view.stepping");  // imported now, not on the first Run
   mark("imports")();
