@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .view.reading import Reading, read
     from .view.stepping import StepThrough, step_through
 
-__version__ = "0.1.0"
+__version__ = "0.3.0.dev0"
 
 # name -> the module that defines it, imported on first use (module __getattr__, PEP 562)
 _LAZY = {

@@ -106,9 +106,10 @@ def test_the_wheel_holds_this_checkouts_package(tmp_path):
         names = set(z.namelist())
         assert z.read("microgrid/view/stepping/page.js") == \
             (ROOT / "microgrid/view/stepping/page.js").read_bytes()
-        record = z.read("microgrid-0.1.0.dist-info/RECORD").decode()
+        info = f"microgrid-{mg.__version__}.dist-info"
+        record = z.read(f"{info}/RECORD").decode()
     assert {"microgrid/__init__.py", "microgrid/playground/runner.py",
-            "microgrid/view/stepping/page.css", "microgrid-0.1.0.dist-info/WHEEL"} <= names
+            "microgrid/view/stepping/page.css", f"{info}/WHEEL"} <= names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert len(record.splitlines()) == len(names)
     assert _package_wheel(tmp_path) == name  # the same files make the same wheel
