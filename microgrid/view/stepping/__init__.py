@@ -155,9 +155,10 @@ def _step_through(root: Value | Reading, max_nodes: int, quiz: bool) -> StepThro
                            name=top.label or _("the root")))
     reading = read(root, max_nodes, "step through")
     root, order, names, steps = reading.root, reading.order, reading.names, reading.steps
-    drawings = [draw(reading, max_nodes=max_nodes, rankdir=d) for d in ("LR", "TB")]
-    ids = drawings[0].node_ids  # the same DOT names and edges in either direction
-    edges = _dot_edges(drawings[0])
+    first = draw(reading, max_nodes=max_nodes, rankdir="LR")
+    ids = first.node_ids  # the same DOT names and edges in either direction
+    edges = _dot_edges(first)
+    drawings = (first, lambda: draw(reading, max_nodes=max_nodes, rankdir="TB"))
     frames, start = _frames(root, order, names, ids, edges, steps)
     drawing, svg = _best_layout(drawings, {ids[v]: names[v] for v in order}, start, frames)
     title = _("Forward and backward through {root}", root=names[root])
@@ -253,12 +254,17 @@ def _along(step: Step, ids: dict[Value, str], edges: list[tuple[str, str]]) -> l
 # --- the picture --------------------------------------------------------------------------
 
 
-def _best_layout(drawings: list[Any], names: dict[str, str], start: dict[str, Any],
+def _best_layout(drawings: tuple[Any, Any], names: dict[str, str], start: dict[str, Any],
                  frames: list[dict[str, Any]]) -> tuple[Any, str]:
-    """Of the drawings (left to right, top to bottom), the one that shows biggest in a
-    laptop's window (PAGE_PX), with its page SVG; the first wins a near tie."""
+    """Of the drawings (left to right, then top to bottom, made only when asked for), the one
+    that shows biggest in a laptop's window (PAGE_PX), with its page SVG; the first wins a near
+    tie, and one shown at full size needs no rival (Graphviz lays out once, not twice)."""
     best: tuple[float, Any, str] | None = None
     for drawing in drawings:
+        if best is not None and best[0] >= 1.0:  # nothing can show bigger than full size
+            break
+        if callable(drawing):
+            drawing = drawing()
         _lay_out_records(drawing, names, start, frames)
         svg, _ = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(names), start)
         m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', svg)
