@@ -297,3 +297,22 @@ def test_the_batch_formulas_note_in_chinese():
     assert english.startswith("m samples, one per column (X is 2×m; Y and each per-sample")
     assert chinese.startswith("m 个样本，每列一个（X 是 2×m；Y 以及每个逐样本的量都是 1×m 的"
                               "行向量）")
+
+
+def test_fits_history_and_data_errors_in_chinese():
+    model = mg.nn.LogisticRegression(2)
+    X, y = [[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], [1, 0, 1]
+    h = mg.train.fit(model, X, y, mg.losses.binary_cross_entropy,
+                     mg.optim.SGD(model.parameters(), 0.1), epochs=3, batch_size=2,
+                     progress=False)
+    english = repr(h)
+    assert english == (f"History(3 epochs of 2 steps, batch_size=2, final loss "
+                       f"{h.epoch_loss[-1]:.6g})")
+    with language("zh"):
+        chinese = repr(h)
+        assert repr(mg.train.History()) == "History(共 0 轮，每轮 0 步，batch_size=0)"
+        with pytest.raises(ValueError, match=r"^X 的各行长度必须相同：X\[0\] 有 2 个特征，"
+                                             r"X\[1\] 却有 1 个$"):
+            mg.train.predict(model, [[1.0, 2.0], [3.0]])
+    assert chinese == (f"History(共 3 轮，每轮 2 步，batch_size=2，最终损失 "
+                       f"{h.epoch_loss[-1]:.6g})")
