@@ -316,3 +316,30 @@ def test_fits_history_and_data_errors_in_chinese():
             mg.train.predict(model, [[1.0, 2.0], [3.0]])
     assert chinese == (f"History(共 3 轮，每轮 2 步，batch_size=2，最终损失 "
                        f"{h.epoch_loss[-1]:.6g})")
+
+
+def test_the_missing_font_warning_in_chinese(monkeypatch):
+    from microgrid.view import fonts
+
+    def no_font_has_them():
+        monkeypatch.setattr(fonts, "_has_fontconfig", lambda: True)
+        monkeypatch.setattr(fonts, "_covered", lambda chars: [])
+        monkeypatch.setattr(fonts, "_checked", {})
+        monkeypatch.setattr(fonts, "_warned", False)
+
+    no_font_has_them()
+    with pytest.warns(fonts.MissingGlyphWarning) as english:
+        assert fonts.check_labels(["ᚠᚢ"]) == ["ᚠ", "ᚢ"]
+    no_font_has_them()
+    with language("zh"), pytest.warns(fonts.MissingGlyphWarning) as chinese:
+        fonts.check_labels(["ᚠᚢ"])
+    assert str(english[0].message) == (
+        "no installed font has the characters 'ᚠᚢ' of a label, so PNG and PDF show them as "
+        "boxes; install a font that has them, e.g. Noto CJK for Chinese: apt install "
+        "fonts-noto-cjk, dnf install google-noto-sans-cjk-fonts, brew install --cask "
+        "font-noto-sans-cjk (other scripts: the fonts-noto package)")
+    assert str(chinese[0].message) == (
+        "已安装的字体都没有标签中的字符 'ᚠᚢ'，PNG 和 PDF 会把它们显示成方框；请安装含有这些字符的"
+        "字体，中文可用 Noto CJK：apt install fonts-noto-cjk、dnf install "
+        "google-noto-sans-cjk-fonts 或 brew install --cask font-noto-sans-cjk（其他文字可装 "
+        "fonts-noto 软件包）")
