@@ -343,3 +343,21 @@ def test_the_missing_font_warning_in_chinese(monkeypatch):
         "字体，中文可用 Noto CJK：apt install fonts-noto-cjk、dnf install "
         "google-noto-sans-cjk-fonts 或 brew install --cask font-noto-sans-cjk（其他文字可装 "
         "fonts-noto 软件包）")
+
+
+def test_traces_argument_errors_in_chinese():
+    def J(a, b, c):
+        return 3 * (a + b * c)
+
+    with language("zh"):
+        with pytest.raises(TypeError, match=r"^wrt 需要一个由参数名或参数位置组成的列表，"
+                                            r"例如 wrt=\['a'\]$"):
+            mg.trace(J, wrt="a")
+        with pytest.raises(ValueError, match=r"^batch：J 没有参数 'x'（它的参数是 "
+                                             r"\['a', 'b', 'c'\]）$"):
+            mg.trace(J, batch=["x"])
+        f = mg.trace(J, wrt=[5])
+        with pytest.raises(ValueError, match=r"^wrt：J 只有 3 个参数，没有位置为 5 的参数$"):
+            f.grad(5.0, 3.0, 2.0)
+    with pytest.raises(ValueError, match=r"^wrt: J has 3 arguments, no 5$"):
+        f.grad(5.0, 3.0, 2.0)
