@@ -361,3 +361,27 @@ def test_traces_argument_errors_in_chinese():
             f.grad(5.0, 3.0, 2.0)
     with pytest.raises(ValueError, match=r"^wrt: J has 3 arguments, no 5$"):
         f.grad(5.0, 3.0, 2.0)
+
+
+def test_state_dicts_and_exercises_refuse_in_chinese():
+    model = mg.nn.MLP(2, [3, 1], seed=0)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    with language("zh"):
+        with pytest.raises(ValueError, match=r"^load_state_dict\(\)：state 与 MLP 不匹配：缺少 "):
+            model.load_state_dict({})
+        with pytest.raises(ValueError, match=r"^load_state_dict\(\)：这个 state 对应 2 个参数，"
+                                             r"而这个优化器有 13 个$"):
+            opt.load_state_dict({**opt.state_dict(), "parameters": 2})
+        with pytest.raises(TypeError, match=r"^exercise\(\)：seed 必须是 int，不能是 str$"):
+            mg.exercise("chain", seed="1")
+    with pytest.raises(TypeError, match=r"^exercise\(\): seed must be an int, not str$"):
+        mg.exercise("chain", seed="1")
+
+
+def test_the_playgrounds_syntax_error_names_the_line_in_chinese():
+    import json
+
+    from microgrid.playground.runner import run
+
+    assert json.loads(run("x = (", lang="zh"))["error"]["line"].endswith("（第 1 行）")
+    assert json.loads(run("x = (", lang="en"))["error"]["line"].endswith(" (line 1)")
