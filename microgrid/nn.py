@@ -59,13 +59,15 @@ class Module:
         extra names, a different shape, a non-number) raises and leaves the model unchanged.
         """
         if not isinstance(state, Mapping):
-            raise TypeError(f"load_state_dict() takes a dict, not {type(state).__name__}")
+            raise TypeError(_("load_state_dict() takes a dict, not {kind}",
+                              kind=type(state).__name__))
         own = self._tensors()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
         if missing or unexpected:
-            raise ValueError(f"load_state_dict(): state doesn't fit {type(self).__name__}: "
-                             f"missing {missing}, unexpected {unexpected}")
+            raise ValueError(_("load_state_dict(): state doesn't fit {model}: missing "
+                               "{missing}, unexpected {unexpected}", model=type(self).__name__,
+                               missing=missing, unexpected=unexpected))
         pairs: list[tuple[Value, float]] = []
         for name, t in own.items():
             _match(name, t, state[name], pairs)
@@ -82,7 +84,8 @@ class Module:
 
     def _linear_layers(self) -> list[tuple[list[list[float]], list[float], str | None]]:
         """(weight rows, biases, activation) per layer, for ``to_torch``."""
-        raise NotImplementedError(f"{type(self).__name__} has no PyTorch export")
+        raise NotImplementedError(_("{model} has no PyTorch export",
+                                    model=type(self).__name__))
 
     _layout = "mlp"  # how state_dict names the weights: see state_dict_from_torch
 
@@ -174,8 +177,8 @@ class Layer(Module):
     def _linear_layers(self) -> list[tuple[list[list[float]], list[float], str | None]]:
         acts = {n.activation for n in self.neurons}
         if len(acts) > 1:
-            raise ValueError(f"to_torch(): the neurons of a layer must share an activation, "
-                             f"not {sorted(map(str, acts))}")
+            raise ValueError(_("to_torch(): the neurons of a layer must share an activation, "
+                               "not {activations}", activations=sorted(map(str, acts))))
         return [([_data(n.w) for n in self.neurons], [n.b.data for n in self.neurons],
                  self.neurons[0].activation)]
 
@@ -203,7 +206,8 @@ class MLP(Module):
         sizes = [_check_size(f"sizes[{i}]", s) for i, s in enumerate(sizes)]
         activation = _check_activation(activation, allow_none=False)
         if isinstance(seed, bool) or not (seed is None or isinstance(seed, int)):
-            raise TypeError(f"seed must be an int or None, not {type(seed).__name__}")
+            raise TypeError(_("seed must be an int or None, not {kind}",
+                              kind=type(seed).__name__))
         self.nin = nin
         self.activation = activation
         rng = random.Random(seed)
@@ -321,12 +325,12 @@ def _match(name: str, t: Any, x: Any, pairs: list[tuple[Value, float]]) -> None:
     """Pair each Value of ``t`` with its number in ``x``, or raise naming where they differ."""
     if type(t) is Value:
         if not is_number(x):
-            raise TypeError(f"load_state_dict(): {name} must be a number, "
-                            f"not {type(x).__name__}")
+            raise TypeError(_("load_state_dict(): {name} must be a number, not {kind}",
+                              name=name, kind=type(x).__name__))
         pairs.append((t, _to_float(x, "load_state_dict")))
         return
     if not isinstance(x, (list, tuple)) or len(x) != len(t):
-        raise ValueError(f"load_state_dict(): {name} has shape {_shape(t)}, "
-                         f"the state gives {_shape(x)}")
+        raise ValueError(_("load_state_dict(): {name} has shape {shape}, the state gives "
+                           "{given}", name=name, shape=_shape(t), given=_shape(x)))
     for i, (ti, xi) in enumerate(zip(t, x)):
         _match(f"{name}[{i}]", ti, xi, pairs)

@@ -72,18 +72,20 @@ class Optimizer:
         """Continue from a ``state_dict()`` of the same kind of optimizer over as many
         parameters (the parameters' own numbers come from the model's ``load_state_dict``)."""
         if not isinstance(state, dict):
-            raise TypeError(f"load_state_dict() takes the dict state_dict() gave, "
-                            f"not {type(state).__name__}")
+            raise TypeError(_("load_state_dict() takes the dict state_dict() gave, not {kind}",
+                              kind=type(state).__name__))
         kind = type(self).__name__
         if state.get("optimizer") != kind:
-            raise ValueError(f"load_state_dict(): this state is from {state.get('optimizer')!r}, "
-                             f"not {kind!r}")
+            raise ValueError(_("load_state_dict(): this state is from {saved}, not {kind}",
+                               saved=repr(state.get("optimizer")), kind=repr(kind)))
         if state.get("parameters") != len(self.params):
-            raise ValueError(f"load_state_dict(): the state is for {state.get('parameters')} "
-                             f"parameters, this optimizer has {len(self.params)}")
+            raise ValueError(_("load_state_dict(): the state is for {saved} parameters, this "
+                               "optimizer has {count}", saved=state.get("parameters"),
+                               count=len(self.params)))
         missing = [k for k in (*self._settings, *self._buffers) if k not in state]
         if missing:
-            raise ValueError(f"load_state_dict(): the state has no {missing[0]!r}")
+            raise ValueError(_("load_state_dict(): the state has no {key}",
+                               key=repr(missing[0])))
         settings: dict[str, Any] = {}
         for name in self._settings:
             value = state[name]
@@ -95,11 +97,13 @@ class Optimizer:
             current = getattr(self, name)
             if isinstance(current, list):
                 if not isinstance(value, (list, tuple)) or len(value) != len(current):
-                    raise ValueError(f"load_state_dict(): {name} must be a list of "
-                                     f"{len(current)} numbers, one per parameter")
+                    raise ValueError(_("load_state_dict(): {name} must be a list of {count} "
+                                       "numbers, one per parameter", name=name,
+                                       count=len(current)))
                 buffers[name] = [_number(f"{name}[{i}]", v) for i, v in enumerate(value)]
             elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"load_state_dict(): {name} must be a count (int >= 0)")
+                raise ValueError(_("load_state_dict(): {name} must be a count (int >= 0)",
+                                   name=name))
             else:
                 buffers[name] = value
         for name in self._settings:  # nothing of self changed until everything was checked
@@ -153,14 +157,14 @@ class Adam(Optimizer):
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError("betas must be a pair of numbers (beta1, beta2)")
+            raise TypeError(_("betas must be a pair of numbers (beta1, beta2)"))
         beta1, beta2 = (_real(f"betas[{i}]", b) for i, b in enumerate(betas))
         for i, b in enumerate((beta1, beta2)):
             if not 0.0 <= b < 1.0:
-                raise ValueError(f"betas[{i}] must be in [0, 1), got {b}")
+                raise ValueError(_("betas[{i}] must be in [0, 1), got {value}", i=i, value=b))
         eps = _real("eps", eps)
         if not eps >= 0.0:
-            raise ValueError(f"eps must be >= 0, got {eps}")
+            raise ValueError(_("eps must be >= 0, got {value}", value=eps))
         self.betas = (beta1, beta2)
         self.eps = eps
         self.t = 0
@@ -209,7 +213,8 @@ def _real(name: str, x: Any) -> float:
 def _number(name: str, x: Any) -> float:
     """A saved running average: any float (an inf or nan from training is kept as it is)."""
     if isinstance(x, bool) or not is_number(x):
-        raise ValueError(f"load_state_dict(): {name} must be a number, not {type(x).__name__}")
+        raise ValueError(_("load_state_dict(): {name} must be a number, not {kind}", name=name,
+                           kind=type(x).__name__))
     return float(x)
 
 

@@ -56,9 +56,13 @@ class History:
     dead_fraction: dict[str, list[float]] = field(default_factory=dict)
 
     def __repr__(self) -> str:
-        last = f", final loss {self.epoch_loss[-1]:.6g}" if self.epoch_loss else ""
-        return (f"History({len(self.epoch_loss)} epochs of {self.steps_per_epoch} steps, "
-                f"batch_size={self.batch_size}{last})")
+        fields = {"epochs": len(self.epoch_loss), "steps": self.steps_per_epoch,
+                  "batch_size": self.batch_size}
+        if not self.epoch_loss:
+            return gettext("History({epochs} epochs of {steps} steps, batch_size={batch_size})",
+                           **fields)
+        return gettext("History({epochs} epochs of {steps} steps, batch_size={batch_size}, "
+                       "final loss {loss})", loss=f"{self.epoch_loss[-1]:.6g}", **fields)
 
 
 def fit(model: Callable[[Any], Any], X: Any, y: Any, loss: Callable[[Any, float], Value],
@@ -176,7 +180,7 @@ def _epochs(model: Callable[[Any], Any], rows: list[list[float]], labels: list[f
             if relu:
                 history.dead_fraction[name].append(alive[i].count(False) / len(alive[i]))
         if bar is not None:
-            bar.set_postfix(loss=f"{total / m:.4g}", refresh=False)
+            bar.set_postfix({gettext("loss"): f"{total / m:.4g}"}, refresh=False)
             bar.update()
 
 
@@ -227,7 +231,8 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
     rows = _rows(X)
     labels = _labels(y)
     if len(rows) != len(labels):
-        raise ValueError(f"X has {len(rows)} samples but y has {len(labels)} labels")
+        raise ValueError(gettext("X has {m} samples but y has {count} labels", m=len(rows),
+                                 count=len(labels)))
     right = 0
     for out, t in zip(_outputs(model, rows), labels):
         if isinstance(out, (list, tuple)):
@@ -235,7 +240,7 @@ def accuracy(model: Callable[[Any], Any], X: Any, y: Any, threshold: float = 0.5
         elif t == 1.0 or t == 0.0 or t == -1.0:
             right += _decide(out, threshold) == (t == 1.0)
         else:
-            raise ValueError(f"accuracy: labels must be 0/1 or -1/+1, got {t}")
+            raise ValueError(gettext("accuracy: labels must be 0/1 or -1/+1, got {label}", label=t))
     return right / len(labels)
 
 
@@ -258,37 +263,42 @@ def _rows(X: Any) -> list[list[float]]:
     """X as a list of equally long lists of floats (the engine's fastest operand)."""
     if hasattr(X, "ndim") and hasattr(X, "tolist"):  # a NumPy array
         if X.ndim != 2:
-            raise ValueError(f"X must be 2-D, one row of features per sample; "
-                             f"got shape {tuple(X.shape)}")
+            raise ValueError(gettext("X must be 2-D, one row of features per sample; got shape "
+                                     "{shape}", shape=tuple(X.shape)))
         X = X.tolist()
     elif isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
-        raise TypeError(f"X must be a list of samples or a 2-D array, not {type(X).__name__}")
+        raise TypeError(gettext("X must be a list of samples or a 2-D array, not {kind}",
+                                kind=type(X).__name__))
     if len(X) == 0:
-        raise ValueError("X is empty: there must be at least one sample")
+        raise ValueError(gettext("X is empty: there must be at least one sample"))
     rows = []
     for i, row in enumerate(X):
         if hasattr(row, "tolist"):
             row = row.tolist()
         if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
-            raise TypeError(f"X[{i}] must be a sequence of numbers, not {type(row).__name__}")
+            raise TypeError(gettext("X[{i}] must be a sequence of numbers, not {kind}", i=i,
+                                    kind=type(row).__name__))
         for v in row:
             if type(v) is not float and not is_number(v):
-                raise TypeError(f"X[{i}] holds a {type(v).__name__}, not a number")
+                raise TypeError(gettext("X[{i}] holds a {kind}, not a number", i=i,
+                                        kind=type(v).__name__))
         rows.append([v if type(v) is float else _to_float(v, "X") for v in row])
         if len(rows[-1]) != len(rows[0]):
-            raise ValueError(f"X's rows must have equal lengths: X[0] has {len(rows[0])} "
-                             f"features, X[{i}] has {len(rows[-1])}")
+            raise ValueError(gettext("X's rows must have equal lengths: X[0] has {first} "
+                                     "features, X[{i}] has {count}", first=len(rows[0]), i=i,
+                                     count=len(rows[-1])))
     return rows
 
 
 def _labels(y: Any) -> list[float]:
     if hasattr(y, "ndim") and hasattr(y, "tolist"):
         if y.ndim != 1:
-            raise ValueError(f"y must be 1-D, one label per sample; got shape {tuple(y.shape)}"
-                             f" (y.ravel() flattens it)")
+            raise ValueError(gettext("y must be 1-D, one label per sample; got shape {shape} "
+                                     "(y.ravel() flattens it)", shape=tuple(y.shape)))
         y = y.tolist()
     elif isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
-        raise TypeError(f"y must be a list of labels or a 1-D array, not {type(y).__name__}")
+        raise TypeError(gettext("y must be a list of labels or a 1-D array, not {kind}",
+                                kind=type(y).__name__))
     return [_number(t, f"y[{i}]") for i, t in enumerate(y)]
 
 
@@ -296,7 +306,8 @@ def _number(x: Any, name: str) -> float:
     if type(x) is float:
         return x
     if not is_number(x):
-        raise TypeError(f"{name} must be a number, not {type(x).__name__}")
+        raise TypeError(gettext("{name} must be a number, not {kind}", name=name,
+                                kind=type(x).__name__))
     return _to_float(x, name)
 
 
@@ -309,5 +320,5 @@ def _decide(out: Any, threshold: float) -> int:
         return max(range(len(scores)), key=scores.__getitem__)
     if is_number(out):
         return 1 if out > threshold else 0
-    raise TypeError(f"a model's output must be a Value or a list of Values, "
-                    f"not {type(out).__name__}")
+    raise TypeError(gettext("a model's output must be a Value or a list of Values, not {kind}",
+                            kind=type(out).__name__))

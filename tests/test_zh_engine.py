@@ -297,3 +297,91 @@ def test_the_batch_formulas_note_in_chinese():
     assert english.startswith("m samples, one per column (X is 2×m; Y and each per-sample")
     assert chinese.startswith("m 个样本，每列一个（X 是 2×m；Y 以及每个逐样本的量都是 1×m 的"
                               "行向量）")
+
+
+def test_fits_history_and_data_errors_in_chinese():
+    model = mg.nn.LogisticRegression(2)
+    X, y = [[1.0, 2.0], [3.0, -1.0], [0.5, 0.5]], [1, 0, 1]
+    h = mg.train.fit(model, X, y, mg.losses.binary_cross_entropy,
+                     mg.optim.SGD(model.parameters(), 0.1), epochs=3, batch_size=2,
+                     progress=False)
+    english = repr(h)
+    assert english == (f"History(3 epochs of 2 steps, batch_size=2, final loss "
+                       f"{h.epoch_loss[-1]:.6g})")
+    with language("zh"):
+        chinese = repr(h)
+        assert repr(mg.train.History()) == "History(共 0 轮，每轮 0 步，batch_size=0)"
+        with pytest.raises(ValueError, match=r"^X 的各行长度必须相同：X\[0\] 有 2 个特征，"
+                                             r"X\[1\] 却有 1 个$"):
+            mg.train.predict(model, [[1.0, 2.0], [3.0]])
+    assert chinese == (f"History(共 3 轮，每轮 2 步，batch_size=2，最终损失 "
+                       f"{h.epoch_loss[-1]:.6g})")
+
+
+def test_the_missing_font_warning_in_chinese(monkeypatch):
+    from microgrid.view import fonts
+
+    def no_font_has_them():
+        monkeypatch.setattr(fonts, "_has_fontconfig", lambda: True)
+        monkeypatch.setattr(fonts, "_covered", lambda chars: [])
+        monkeypatch.setattr(fonts, "_checked", {})
+        monkeypatch.setattr(fonts, "_warned", False)
+
+    no_font_has_them()
+    with pytest.warns(fonts.MissingGlyphWarning) as english:
+        assert fonts.check_labels(["ᚠᚢ"]) == ["ᚠ", "ᚢ"]
+    no_font_has_them()
+    with language("zh"), pytest.warns(fonts.MissingGlyphWarning) as chinese:
+        fonts.check_labels(["ᚠᚢ"])
+    assert str(english[0].message) == (
+        "no installed font has the characters 'ᚠᚢ' of a label, so PNG and PDF show them as "
+        "boxes; install a font that has them, e.g. Noto CJK for Chinese: apt install "
+        "fonts-noto-cjk, dnf install google-noto-sans-cjk-fonts, brew install --cask "
+        "font-noto-sans-cjk (other scripts: the fonts-noto package)")
+    assert str(chinese[0].message) == (
+        "已安装的字体都没有标签中的字符 'ᚠᚢ'，PNG 和 PDF 会把它们显示成方框；请安装含有这些字符的"
+        "字体，中文可用 Noto CJK：apt install fonts-noto-cjk、dnf install "
+        "google-noto-sans-cjk-fonts 或 brew install --cask font-noto-sans-cjk（其他文字可装 "
+        "fonts-noto 软件包）")
+
+
+def test_traces_argument_errors_in_chinese():
+    def J(a, b, c):
+        return 3 * (a + b * c)
+
+    with language("zh"):
+        with pytest.raises(TypeError, match=r"^wrt 需要一个由参数名或参数位置组成的列表，"
+                                            r"例如 wrt=\['a'\]$"):
+            mg.trace(J, wrt="a")
+        with pytest.raises(ValueError, match=r"^batch：J 没有参数 'x'（它的参数是 "
+                                             r"\['a', 'b', 'c'\]）$"):
+            mg.trace(J, batch=["x"])
+        f = mg.trace(J, wrt=[5])
+        with pytest.raises(ValueError, match=r"^wrt：J 只有 3 个参数，没有位置为 5 的参数$"):
+            f.grad(5.0, 3.0, 2.0)
+    with pytest.raises(ValueError, match=r"^wrt: J has 3 arguments, no 5$"):
+        f.grad(5.0, 3.0, 2.0)
+
+
+def test_state_dicts_and_exercises_refuse_in_chinese():
+    model = mg.nn.MLP(2, [3, 1], seed=0)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    with language("zh"):
+        with pytest.raises(ValueError, match=r"^load_state_dict\(\)：state 与 MLP 不匹配：缺少 "):
+            model.load_state_dict({})
+        with pytest.raises(ValueError, match=r"^load_state_dict\(\)：这个 state 对应 2 个参数，"
+                                             r"而这个优化器有 13 个$"):
+            opt.load_state_dict({**opt.state_dict(), "parameters": 2})
+        with pytest.raises(TypeError, match=r"^exercise\(\)：seed 必须是 int，不能是 str$"):
+            mg.exercise("chain", seed="1")
+    with pytest.raises(TypeError, match=r"^exercise\(\): seed must be an int, not str$"):
+        mg.exercise("chain", seed="1")
+
+
+def test_the_playgrounds_syntax_error_names_the_line_in_chinese():
+    import json
+
+    from microgrid.playground.runner import run
+
+    assert json.loads(run("x = (", lang="zh"))["error"]["line"].endswith("（第 1 行）")
+    assert json.loads(run("x = (", lang="en"))["error"]["line"].endswith(" (line 1)")

@@ -213,7 +213,8 @@ def _views(root: Any, ms: dict[str, float]) -> dict[str, Any]:
 def _error(e: BaseException) -> dict[str, str]:
     """The exception's own one-line message, and its traceback from the learner's code on."""
     if isinstance(e, SyntaxError) and e.filename == FILENAME:  # the code itself: no frames
-        line = f"{type(e).__name__}: {e.msg} (line {e.lineno})"
+        line = _("{kind}: {message} (line {line})", kind=type(e).__name__, message=e.msg,
+                 line=e.lineno)
         text = "".join(traceback.format_exception_only(type(e), e))
     else:
         message = str(e)
@@ -233,7 +234,9 @@ def _safe_repr(value: Any) -> str:
 
 
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit:,} more)"
+    if len(text) <= limit:
+        return text
+    return text[:limit] + _("… ({more} more)", more=f"{len(text) - limit:,}")
 
 
 def _ms(start: float) -> float:

@@ -77,8 +77,14 @@ def scan_batch(x: Any, where: str) -> tuple[Any, Any]:
         try:
             x = np.asarray(x, dtype=np.float64)
         except (TypeError, ValueError):
-            raise TypeError(f"{where} is a batch (named in batch=): expected an array of real "
-                            f"numbers, one row per sample, not {_describe(x)}") from None
+            if isinstance(x, (list, tuple)):
+                raise TypeError(_("{where} is a batch (named in batch=): expected an array of "
+                                  "real numbers, one row per sample, not a ragged or "
+                                  "non-numeric {kind}", where=where,
+                                  kind=type(x).__name__)) from None
+            raise TypeError(_("{where} is a batch (named in batch=): expected an array of real "
+                              "numbers, one row per sample, not {kind}", where=where,
+                              kind=type(x).__name__)) from None
     _check_dtype(x, where)
     if x.ndim == 0:
         raise TypeError(_("{where} is a batch (named in batch=), so it needs one row per "
@@ -89,14 +95,9 @@ def scan_batch(x: Any, where: str) -> tuple[Any, Any]:
 
 def _check_dtype(x: Any, where: str) -> None:
     if x.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: expected an array of real numbers, not dtype {x.dtype} "
-                        "(a ragged list of lists makes an object array)")
-
-
-def _describe(x: Any) -> str:
-    if isinstance(x, (list, tuple)):
-        return f"a ragged or non-numeric {type(x).__name__}"
-    return type(x).__name__
+        raise TypeError(_("{where}: expected an array of real numbers, not dtype {dtype} (a "
+                          "ragged list of lists makes an object array)", where=where,
+                          dtype=x.dtype))
 
 
 def only_floats(x: Any) -> bool:

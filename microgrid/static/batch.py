@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ..i18n import gettext
 from .codegen import array_call_namespace, array_namespace
 
 # The generated code runs over the batch a block of rows at a time: its ~2 arrays per op then
@@ -43,13 +44,15 @@ def find(args: list, batched: list[tuple[int, str]]) -> Batch:
     shapes = [(name, args[i].shape) for i, name in batched]
     sizes = {shape[0] for _, shape in shapes}
     if len(sizes) > 1:
-        each = ", ".join(f"{name} has shape {shape}" for name, shape in shapes)
-        raise ValueError(f"the batched arguments disagree on the batch size m (their first "
-                         f"axis): {each}")
+        each = gettext(", ").join(gettext("{name} has shape {shape}", name=name, shape=shape)
+                                  for name, shape in shapes)
+        raise ValueError(gettext("the batched arguments disagree on the batch size m (their "
+                                 "first axis): {each}", each=each))
     m = sizes.pop()
     if m == 0:
-        raise ValueError(f"an empty batch: {shapes[0][0]} has shape {shapes[0][1]}, and with "
-                         "m = 0 there is nothing to compute")
+        raise ValueError(gettext("an empty batch: {name} has shape {shape}, and with m = 0 "
+                                 "there is nothing to compute", name=shapes[0][0],
+                                 shape=shapes[0][1]))
     return Batch(np, m, args)
 
 

@@ -31,6 +31,7 @@ import linecache
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..i18n import N_, gettext
 from .codegen import Code
 
 TARGETS = ("torch", "jax")
@@ -45,8 +46,8 @@ _IMPORTS = {
     "nan": "from math import nan",
 }
 _INSTALL = {
-    "torch": 'this needs PyTorch: python -m pip install torch',
-    "jax": 'this needs JAX: python -m pip install "jax[cpu]"',
+    "torch": N_("this needs PyTorch: python -m pip install torch"),
+    "jax": N_('this needs JAX: python -m pip install "jax[cpu]"'),
 }
 # microgrid's activations and the torch.nn module of each
 _TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
@@ -58,12 +59,14 @@ def require(target: str) -> Any:
     try:
         return importlib.import_module(target)
     except ImportError:
-        raise ModuleNotFoundError(_INSTALL[target]) from None
+        install = _INSTALL[target]
+        raise ModuleNotFoundError(gettext(install)) from None
 
 
 def check_target(target: Any) -> None:
     if target not in TARGETS:
-        raise ValueError(f"unknown export target {target!r}: choose 'torch' or 'jax'")
+        raise ValueError(gettext("unknown export target {target}: choose 'torch' or 'jax'",
+                                 target=repr(target)))
 
 
 # --- traced functions --------------------------------------------------------------------------
@@ -258,8 +261,10 @@ def torch_sequential(layers: Layers, layout: str) -> Any:
     ``state_dict_from_torch`` knows which microgrid model its weights belong to."""
     for _, _, act in layers:  # checked first: nothing is built for a model that can't be
         if act is not None and act not in _TORCH_ACTIVATIONS:
-            raise ValueError(f"to_torch(): PyTorch has no activation {act!r} in torch.nn; "
-                             f"microgrid exports {', '.join(_TORCH_ACTIVATIONS)}")
+            raise ValueError(gettext("to_torch(): PyTorch has no activation {activation} in "
+                                     "torch.nn; microgrid exports {choices}",
+                                     activation=repr(act),
+                                     choices=", ".join(_TORCH_ACTIVATIONS)))
     torch = require("torch")
     modules = []
     for w, b, act in layers:
@@ -280,8 +285,8 @@ def linear_layers(module: Any) -> tuple[str, list[Layer]]:
     of a torch module made of ``Linear`` layers, each optionally followed by an activation."""
     torch = require("torch")
     if not isinstance(module, torch.nn.Module):
-        raise TypeError(f"state_dict_from_torch() takes a torch.nn.Module, not "
-                        f"{type(module).__name__}")
+        raise TypeError(gettext("state_dict_from_torch() takes a torch.nn.Module, not {kind}",
+                                kind=type(module).__name__))
     names = {v: k for k, v in _TORCH_ACTIVATIONS.items()}
     layers: list[Layer] = []
     children = list(module.children()) if len(list(module.children())) else [module]
@@ -289,12 +294,13 @@ def linear_layers(module: Any) -> tuple[str, list[Layer]]:
         kind = type(child).__name__
         if isinstance(child, torch.nn.Linear):
             if child.bias is None:
-                raise ValueError("state_dict_from_torch(): a Linear layer without a bias; "
-                                 "microgrid's neurons each have one (bias=True)")
+                raise ValueError(gettext("state_dict_from_torch(): a Linear layer without a "
+                                         "bias; microgrid's neurons each have one (bias=True)"))
             if layers and len(layers[-1][0]) != child.in_features:
-                raise ValueError(f"state_dict_from_torch(): a Linear layer takes "
-                                 f"{child.in_features} inputs after a layer of "
-                                 f"{len(layers[-1][0])} outputs")
+                raise ValueError(gettext("state_dict_from_torch(): a Linear layer takes "
+                                         "{inputs} inputs after a layer of {outputs} outputs",
+                                         inputs=child.in_features,
+                                         outputs=len(layers[-1][0])))
             w = child.weight.detach().to("cpu", torch.float64).tolist()
             b = child.bias.detach().to("cpu", torch.float64).tolist()
             layers.append((w, b, None))
@@ -302,9 +308,10 @@ def linear_layers(module: Any) -> tuple[str, list[Layer]]:
             w, b, _ = layers[-1]
             layers[-1] = (w, b, names[kind])
         else:
-            raise ValueError(f"state_dict_from_torch(): {kind} is not what microgrid's models "
-                             f"are made of (Linear layers, each followed by at most one of "
-                             f"{', '.join(names)})")
+            raise ValueError(gettext("state_dict_from_torch(): {kind} is not what microgrid's "
+                                     "models are made of (Linear layers, each followed by at "
+                                     "most one of {choices})", kind=kind,
+                                     choices=", ".join(names)))
     if not layers:
-        raise ValueError("state_dict_from_torch(): the module has no Linear layer")
+        raise ValueError(gettext("state_dict_from_torch(): the module has no Linear layer"))
     return getattr(module, "microgrid_layout", "mlp"), layers

@@ -144,11 +144,11 @@ class TracedFunction:
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
         self.fn = fn
         if isinstance(wrt, (str, int)):
-            raise TypeError(f"wrt takes a list of argument names or positions, e.g. "
-                            f"wrt=[{wrt!r}]")
+            raise TypeError(gettext("wrt takes a list of argument names or positions, e.g. "
+                                    "wrt=[{example}]", example=repr(wrt)))
         if isinstance(batch, (str, int)):
-            raise TypeError(f"batch takes a list of argument names or positions, e.g. "
-                            f"batch=[{batch!r}]")
+            raise TypeError(gettext("batch takes a list of argument names or positions, e.g. "
+                                    "batch=[{example}]", example=repr(batch)))
         self.wrt = None if wrt is None else list(wrt)
         self.batch: list[str | int] = [] if batch is None else list(batch)
         self._name = getattr(fn, "__name__", "f")
@@ -159,13 +159,14 @@ class TracedFunction:
         params = list(self._signature.parameters.values()) if self._signature else []
         for b in self.batch:  # a misspelt name is found now, not at the first call
             if type(b) is not int and type(b) is not str:
-                raise TypeError(f"batch: expected argument names or positions, not "
-                                f"{type(b).__name__}")
+                raise TypeError(gettext("batch: expected argument names or positions, not "
+                                        "{kind}", kind=type(b).__name__))
             if (type(b) is str and self._signature is not None
                     and not any(p.kind == p.VAR_KEYWORD for p in params)
                     and b not in self._signature.parameters):
-                raise ValueError(f"batch: {self._name} has no argument {b!r} (it has "
-                                 f"{list(self._signature.parameters)})")
+                raise ValueError(gettext("batch: {name} has no argument {arg} (it has "
+                                         "{names})", name=self._name, arg=repr(b),
+                                         names=list(self._signature.parameters)))
         simple = self._signature is not None and all(
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
         # the common case, f(x, y, z) called with all of them positionally, skips binding
@@ -176,7 +177,8 @@ class TracedFunction:
         self._last: _Graph | None = None
 
     def __repr__(self) -> str:
-        return f"<traced {self._name}: {len(self._graphs)} recorded structure(s)>"
+        return gettext("<traced {name}: {count} recorded structure(s)>", name=self._name,
+                       count=len(self._graphs))
 
     # --- running -------------------------------------------------------------------------
 
@@ -216,7 +218,8 @@ class TracedFunction:
         an array of its shape, the per-sample gradient (divided by m for ``"mean"``).
         """
         if reduce != "mean" and reduce != "sum":
-            raise ValueError(f"reduce must be 'mean' or 'sum', not {reduce!r}")
+            raise ValueError(gettext("reduce must be 'mean' or 'sum', not {reduce}",
+                                     reduce=repr(reduce)))
         graph, values, batch = self._lookup(args, kwargs)
         if batch is None:
             # The readable code, unless Python's float operators raise or turn complex (1/0,
@@ -364,7 +367,8 @@ class TracedFunction:
         sig = self._signature
         if sig is None:
             if kwargs:
-                raise TypeError(f"{self._name}() takes positional arguments only")
+                raise TypeError(gettext("{name}() takes positional arguments only",
+                                        name=self._name))
             return tuple((f"arg{i}", False) for i in range(len(args))), list(args)
         try:
             bound = sig.bind(*args, **kwargs)
@@ -601,12 +605,14 @@ def _batched_positions(traced: TracedFunction, layout: tuple) -> list[tuple[int,
     for b in traced.batch:
         if type(b) is int:
             if not -len(names) <= b < len(names):
-                raise ValueError(f"batch: {traced._name} has {len(names)} arguments, no {b}")
+                raise ValueError(gettext("batch: {name} has {count} arguments, no {position}",
+                                         name=traced._name, count=len(names), position=b))
             b = b % len(names)
         elif b in names:
             b = names.index(b)
         else:
-            raise ValueError(f"batch: {traced._name} has no argument {b!r} (it has {names})")
+            raise ValueError(gettext("batch: {name} has no argument {arg} (it has {names})",
+                                     name=traced._name, arg=repr(b), names=names))
         out.append((b, names[b]))
     return sorted(set(out))
 
@@ -618,9 +624,10 @@ def _array_hint(err: TypeError, layout: tuple, args: Any, arrays: set[int]) -> T
         return err
     names = [layout[i][0] for i in sorted(arrays)]
     shapes = ", ".join(f"{layout[i][0]} {tuple(args[i].shape)}" for i in sorted(arrays))
-    return TypeError(f"{err} (while recording, with NumPy arrays read as one sample's lists "
-                     f"of numbers: {shapes}; if one holds a sample per row, name it in "
-                     f"trace(..., batch={names!r}))")
+    return TypeError(gettext("{error} (while recording, with NumPy arrays read as one sample's "
+                             "lists of numbers: {shapes}; if one holds a sample per row, name "
+                             "it in trace(..., batch={names}))", error=err, shapes=shapes,
+                             names=repr(names)))
 
 
 def _wrt_positions(traced: TracedFunction, layout: tuple) -> list[int]:
@@ -631,12 +638,14 @@ def _wrt_positions(traced: TracedFunction, layout: tuple) -> list[int]:
     for w in traced.wrt:
         if type(w) is int:
             if not -len(names) <= w < len(names):
-                raise ValueError(f"wrt: {traced._name} has {len(names)} arguments, no {w}")
+                raise ValueError(gettext("wrt: {name} has {count} arguments, no {position}",
+                                         name=traced._name, count=len(names), position=w))
             out.append(w % len(names))
         elif w in names:
             out.append(names.index(w))
         else:
-            raise ValueError(f"wrt: {traced._name} has no argument {w!r} (it has {names})")
+            raise ValueError(gettext("wrt: {name} has no argument {arg} (it has {names})",
+                                     name=traced._name, arg=repr(w), names=names))
     return out
 
 

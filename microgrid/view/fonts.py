@@ -18,12 +18,14 @@ import subprocess
 import warnings
 from collections.abc import Iterable
 
+from ..i18n import N_, _
+
 # Pango's family list: Latin first (Helvetica and Arial are aliases of Liberation Sans on
 # Linux), then CJK fonts as each platform names them.
 FONTNAME = ("Helvetica,Arial,Noto Sans CJK SC,Source Han Sans SC,PingFang SC,"
             "Microsoft YaHei,WenQuanYi Micro Hei,sans-serif")
 
-FONT_HINT = ("install a font that has them, e.g. Noto CJK for Chinese: apt install "
+FONT_HINT = N_("install a font that has them, e.g. Noto CJK for Chinese: apt install "
              "fonts-noto-cjk, dnf install google-noto-sans-cjk-fonts, brew install --cask "
              "font-noto-sans-cjk (other scripts: the fonts-noto package)")
 
@@ -58,8 +60,9 @@ def check_labels(texts: Iterable[str]) -> list[str]:
     if missing and not _warned:
         _warned = True
         shown = "".join(missing[:10]) + ("..." if len(missing) > 10 else "")
-        warnings.warn(f"no installed font has the characters {shown!r} of a label, so PNG and "
-                      f"PDF show them as boxes; {FONT_HINT}", MissingGlyphWarning, stacklevel=3)
+        warnings.warn(_("no installed font has the characters {chars} of a label, so PNG and "
+                        "PDF show them as boxes; {hint}", chars=repr(shown), hint=_(FONT_HINT)),
+                      MissingGlyphWarning, stacklevel=3)
     return missing
 
 

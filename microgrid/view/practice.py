@@ -58,15 +58,16 @@ def exercise(kind: str, *, seed: int | None = None, depth: int = 3,
 
 def _exercise(kind: str, seed: int | None, depth: int) -> Exercise:
     if kind not in KINDS:
-        raise ValueError(f"exercise(): kind must be one of {', '.join(map(repr, KINDS))}, "
-                         f"not {kind!r}")
+        raise ValueError(_("exercise(): kind must be one of {choices}, not {kind}",
+                           choices=", ".join(map(repr, KINDS)), kind=repr(kind)))
     if seed is None:
         seed = random.SystemRandom().randrange(10**6)
     elif type(seed) is not int:
-        raise TypeError(f"exercise(): seed must be an int, not {type(seed).__name__}")
+        raise TypeError(_("exercise(): seed must be an int, not {kind}",
+                          kind=type(seed).__name__))
     if type(depth) is not int or depth not in DEPTHS:
-        raise ValueError(f"exercise(): depth must be an int from {DEPTHS[0]} to {DEPTHS[-1]}, "
-                         f"not {depth!r}")
+        raise ValueError(_("exercise(): depth must be an int from {low} to {high}, not "
+                           "{depth}", low=DEPTHS[0], high=DEPTHS[-1], depth=repr(depth)))
     shape = depth if kind == "chain" else 3  # only a chain has a depth to vary
     rng = random.Random(f"{kind}:{shape}:{seed}")  # a str seed is hashed the same everywhere
     build = _BUILDERS[kind]
@@ -74,7 +75,8 @@ def _exercise(kind: str, seed: int | None, depth: int) -> Exercise:
         root, asked, question = build(rng, depth)
         if _friendly(root, asked, kind == "chain"):
             return Exercise(kind, seed, depth, root, asked, question)
-    raise RuntimeError(f"exercise(): no friendly {kind} exercise for seed {seed}")
+    raise RuntimeError(_("exercise(): no friendly {kind} exercise for seed {seed}", kind=kind,
+                         seed=seed))
 
 
 class Exercise:
@@ -124,8 +126,8 @@ class Exercise:
         if node is not None:
             by_name = {n: v for v, n in self.names.items()}
             if node not in by_name:
-                raise ValueError(f"hint(): no node named {node!r}; the asked ones are "
-                                 f"{', '.join(self.asked)}")
+                raise ValueError(_("hint(): no node named {node}; the asked ones are "
+                                   "{asked}", node=repr(node), asked=", ".join(self.asked)))
             target: Value | None = by_name[node]
         else:
             target = self._target()

@@ -13,6 +13,8 @@ import json
 import os
 from typing import Any
 
+from ...i18n import gettext
+
 SCALE = 1.5  # pixels per Graphviz point: readable on a slide
 MARGIN = 12
 SIDE = 20  # pixels either side of the graph
@@ -32,13 +34,14 @@ FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Reg
 def save_gif(page: Any, path: str | os.PathLike[str]) -> None:
     """Write every frame of ``page`` (a StepThrough) to ``path`` as a looping animated GIF."""
     if len(page.frames) > MAX_FRAMES:
-        raise ValueError(f"the step-through has {len(page.frames)} steps, more than a GIF's "
-                         f"{MAX_FRAMES}; save it as .html, or step through a smaller graph")
+        raise ValueError(gettext("the step-through has {count} steps, more than a GIF's "
+                                 "{limit}; save it as .html, or step through a smaller graph",
+                                 count=len(page.frames), limit=MAX_FRAMES))
     try:
         from PIL import Image
     except ImportError:
-        raise RuntimeError("saving a GIF needs Pillow: python -m pip install pillow; "
-                           ".save('x.html') needs nothing more") from None
+        raise RuntimeError(gettext("saving a GIF needs Pillow: python -m pip install pillow; "
+                                   ".save('x.html') needs nothing more")) from None
     layout = json.loads(page.drawing.pipe(format="json"))
     fonts = _Fonts()
     adaptive = getattr(Image, "Palette", Image).ADAPTIVE  # Image.Palette since Pillow 9.1
