@@ -68,3 +68,17 @@ def course_graph():
         return J
 
     return build
+
+
+@pytest.fixture
+def english_environment(monkeypatch):
+    """No language chosen and an English environment (no MICROGRID_LANG, LANG=C.UTF-8), for the
+    tests of languages: each starts from there and leaves no choice behind."""
+    from microgrid import i18n
+
+    for name in (i18n.ENV, *i18n.LOCALE_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)

@@ -30,15 +30,8 @@ LANG_HELP = ("the language to speak: {languages} (default: the MICROGRID_LANG va
              "the system's locale)")
 
 
-@pytest.fixture(autouse=True)
-def english_environment(monkeypatch):
-    """Each test starts from no choice and an English environment, and leaves none behind."""
-    for name in (i18n.ENV, *i18n.LOCALE_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_language(None)
-    yield
-    set_language(None)
+# each test starts from no language chosen and an English environment (conftest.py)
+pytestmark = pytest.mark.usefixtures("english_environment")
 
 
 # --- the catalogs against the code ----------------------------------------------------------

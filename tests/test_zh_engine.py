@@ -21,7 +21,7 @@ import pytest
 from test_pictures import PNG_MAGIC, cjk_font  # noqa: F401  (a fixture)
 
 import microgrid as mg
-from microgrid import Value, i18n
+from microgrid import Value
 from microgrid.i18n import language, set_language
 from microgrid.view.tree import tree
 
@@ -29,15 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture(autouse=True)
-def english_environment(monkeypatch):
-    """Each test starts from no choice and an English environment, and leaves none behind."""
-    for name in (i18n.ENV, *i18n.LOCALE_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_language(None)
-    yield
-    set_language(None)
+# each test starts from no language chosen and an English environment (conftest.py)
+pytestmark = pytest.mark.usefixtures("english_environment")
 
 
 def masked() -> Value:

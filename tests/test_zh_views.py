@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import course_values
 from test_stepping_browser import _errors, _open, _state, browser  # noqa: F401  (a fixture)
 from test_stepping_fit import WALK, logistic
 
@@ -27,26 +28,12 @@ from microgrid.i18n import set_language
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def english_environment(monkeypatch):
-    """Each test starts from no choice and an English environment, and leaves none behind."""
-    for name in (i18n.ENV, *i18n.LOCALE_VARIABLES):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")
-    set_language(None)
-    yield
-    set_language(None)
+# each test starts from no language chosen and an English environment (conftest.py)
+pytestmark = pytest.mark.usefixtures("english_environment")
 
 
 def course() -> Value:
-    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-    u = b * c
-    u.label = "u"
-    v = a + u
-    v.label = "v"
-    J = 3 * v
-    J.label = "J"
-    return J
+    return course_values()[0]
 
 
 def _shot(driver, tmp_path: Path, name: str) -> None:
