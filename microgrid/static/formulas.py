@@ -208,25 +208,25 @@ def _printers() -> tuple[Any, Any]:
         factors = sorted(expr.args, key=lambda f: (not f.is_Number, _is_gradient(f)))
         return sp.Mul(*factors, evaluate=False)
 
-    class Text(StrPrinter):
+    class Arranged:
+        """A product holding a gradient is printed in the order arranged() gives it."""
+
+        _settings: dict[str, Any]
+
         def _print_Mul(self, expr: Any) -> str:
             if not any(_is_gradient(f) for f in expr.args):
-                return super()._print_Mul(expr)
+                return super()._print_Mul(expr)  # type: ignore[misc]
             order, self._settings["order"] = self._settings["order"], "none"
             try:
-                return super()._print_Mul(arranged(expr))
+                return super()._print_Mul(arranged(expr))  # type: ignore[misc]
             finally:
                 self._settings["order"] = order
 
-    class Latex(LatexPrinter):
-        def _print_Mul(self, expr: Any) -> str:
-            if not any(_is_gradient(f) for f in expr.args):
-                return super()._print_Mul(expr)
-            order, self._settings["order"] = self._settings["order"], "none"
-            try:
-                return super()._print_Mul(arranged(expr))
-            finally:
-                self._settings["order"] = order
+    class Text(Arranged, StrPrinter):
+        pass
+
+    class Latex(Arranged, LatexPrinter):
+        pass
 
     return Text(), Latex({"mul_symbol": "dot"})
 
