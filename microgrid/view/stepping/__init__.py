@@ -33,7 +33,6 @@ from ..reading import Reading, read
 
 MAX_NODES = 200  # past this a page is unreadable and its layout slow: step through one sample
 INTERVAL_MS = 900  # between frames when playing
-PAGE_PX = (1240, 660)  # the picture's room on a 1280×800 screen, below the controls
 FORMATS = ("html", "gif")
 
 _counter = itertools.count()
@@ -155,12 +154,14 @@ def _step_through(root: Value | Reading, max_nodes: int, quiz: bool) -> StepThro
                            name=top.label or _("the root")))
     reading = read(root, max_nodes, "step through")
     root, order, names, steps = reading.root, reading.order, reading.names, reading.steps
-    first = draw(reading, max_nodes=max_nodes, rankdir="LR")
-    ids = first.node_ids  # the same DOT names and edges in either direction
-    edges = _dot_edges(first)
-    drawings = (first, lambda: draw(reading, max_nodes=max_nodes, rankdir="TB"))
+    # the direction draw picks to fit a laptop's screen; the page zooms by itself, so the
+    # picture keeps Graphviz's own size (no "size" that would shrink it inside the SVG)
+    drawing = draw(reading, max_nodes=max_nodes)
+    drawing.graph_attr.pop("size", None)
+    ids = drawing.node_ids
+    edges = _dot_edges(drawing)
     frames, start = _frames(root, order, names, ids, edges, steps)
-    drawing, svg = _best_layout(drawings, {ids[v]: names[v] for v in order}, start, frames)
+    svg = _page_svg(drawing, {ids[v]: names[v] for v in order}, start, frames)
     title = _("Forward and backward through {root}", root=names[root])
     if quiz:
         from .quiz import add_questions
@@ -254,26 +255,12 @@ def _along(step: Step, ids: dict[Value, str], edges: list[tuple[str, str]]) -> l
 # --- the picture --------------------------------------------------------------------------
 
 
-def _best_layout(drawings: tuple[Any, Any], names: dict[str, str], start: dict[str, Any],
-                 frames: list[dict[str, Any]]) -> tuple[Any, str]:
-    """Of the drawings (left to right, then top to bottom, made only when asked for), the one
-    that shows biggest in a laptop's window (PAGE_PX), with its page SVG; the first wins a near
-    tie, and one shown at full size needs no rival (Graphviz lays out once, not twice)."""
-    best: tuple[float, Any, str] | None = None
-    for drawing in drawings:
-        if best is not None and best[0] >= 1.0:  # nothing can show bigger than full size
-            break
-        if callable(drawing):
-            drawing = drawing()
-        _lay_out_records(drawing, names, start, frames)
-        svg, _ = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(names), start)
-        m = re.search(r'data-width="([\d.]+)" data-height="([\d.]+)"', svg)
-        width, height = (float(m.group(1)), float(m.group(2))) if m else (1.0, 1.0)
-        scale = min(1.0, PAGE_PX[0] / width, PAGE_PX[1] / height)
-        if best is None or scale > best[0] * 1.05:
-            best = (scale, drawing, svg)
-    assert best is not None
-    return best[1], best[2]
+def _page_svg(drawing: Any, names: dict[str, str], start: dict[str, Any],
+              frames: list[dict[str, Any]]) -> str:
+    """The picture as the page shows it: records sized for every frame, laid out once."""
+    _lay_out_records(drawing, names, start, frames)
+    svg, _ = _scripted_svg(drawing.pipe(format="svg").decode("utf-8"), set(names), start)
+    return svg
 
 
 def _dot_edges(drawing: Any) -> list[tuple[str, str]]:
