@@ -82,3 +82,43 @@ def english_environment(monkeypatch):
     i18n.set_language(None)
     yield
     i18n.set_language(None)
+
+
+CHROMIUM_INSTALL = ("install Chromium and its driver: apt install chromium chromium-driver "
+                    "(Debian/Ubuntu), and Selenium: python -m pip install -e '.[dev]'")
+
+
+def headless_chromium(window: str, *arguments: str):
+    """Headless Chromium driven by Selenium, with the browser's own background traffic off, a
+    window of ``window`` ("1280,800") and ``arguments`` added (how requests are stopped).
+
+    CI installs Chromium, its driver and Selenium, so there a missing one is a failure, never a
+    skip; elsewhere the test is skipped with how to install them.
+    """
+
+    def need(what: str) -> None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is missing in CI; {CHROMIUM_INSTALL}")
+        pytest.skip(f"the browser tests need {what}; {CHROMIUM_INSTALL}")
+
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        need("Selenium")
+    binary = shutil.which("chromium") or shutil.which("chromium-browser") \
+        or shutil.which("google-chrome")
+    driver_path = shutil.which("chromedriver")
+    if binary is None:
+        need("Chromium")
+    if driver_path is None:
+        need("chromedriver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={window}", "--no-first-run", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-default-apps", *arguments):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver_path), options=options)

@@ -26,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import headless_chromium
 
 import microgrid as mg
 from microgrid.playground import NPM_HINT, _package_wheel, examples, runner
@@ -181,33 +182,13 @@ def server(site):
 
 
 def _chromium(netlog: Path | None = None):
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _need("Selenium")
-    binary = shutil.which("chromium") or shutil.which("chromium-browser") \
-        or shutil.which("google-chrome")
-    driver_path = shutil.which("chromedriver")
-    if binary is None:
-        _need("Chromium")
-    if driver_path is None:
-        _need("chromedriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,800", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-default-apps",
-                "--disable-features=AutofillServerCommunication,OptimizationHints",
-                # no proxy or name can take a request anywhere but 127.0.0.1
-                "--proxy-server=http://127.0.0.1:9",
-                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
-        options.add_argument(arg)
-    if netlog is not None:  # every request of the browser, the worker's too
-        options.add_argument(f"--log-net-log={netlog}")
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    # no proxy or name can take a request anywhere but 127.0.0.1; a net log, when asked for,
+    # holds every request of the browser, the worker's too
+    driver = headless_chromium(
+        "1280,800", "--disable-features=AutofillServerCommunication,OptimizationHints",
+        "--proxy-server=http://127.0.0.1:9",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        *([f"--log-net-log={netlog}"] if netlog is not None else []))
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
         "width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
     driver.execute_cdp_cmd("Network.enable", {})

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+from conftest import headless_chromium
 
 import microgrid as mg
 from microgrid import Value
@@ -37,29 +37,9 @@ def _need(what: str) -> None:
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium, driven by Selenium, that can reach no network at all."""
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        _need("Selenium")
-    binary = shutil.which("chromium") or shutil.which("chromium-browser") \
-        or shutil.which("google-chrome")
-    driver_path = shutil.which("chromedriver")
-    if binary is None:
-        _need("Chromium")
-    if driver_path is None:
-        _need("chromedriver")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1400,900", "--no-first-run", "--disable-extensions",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-default-apps",
-                # belt and braces: no proxy or name can take a request anywhere
-                "--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    # belt and braces: no proxy or name can take a request anywhere
+    driver = headless_chromium("1400,900", "--proxy-server=http://127.0.0.1:9",
+                               "--host-resolver-rules=MAP * ~NOTFOUND")
     try:
         driver.execute_cdp_cmd("Network.enable", {})
         driver.execute_cdp_cmd("Network.emulateNetworkConditions", {

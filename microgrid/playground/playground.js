@@ -242,13 +242,15 @@
   }
 
   // --- results ------------------------------------------------------------------------------
-  function refused(pane, line) {
+  // a pane that holds one line instead of a result: a refusal, or a placeholder
+  function note(pane, kind, line) {
     pane.textContent = "";
     var p = document.createElement("p");
-    p.className = "refused";
+    p.className = kind;
     p.textContent = line;
     pane.appendChild(p);
   }
+  function refused(pane, line) { note(pane, "refused", line); }
   // printed text as a terminal shows it: after a carriage return a line is drawn again (tqdm's
   // progress bar, fit(progress=True)), so only its last drawing stays
   function terminal(text) {
@@ -257,13 +259,7 @@
       return drawings.length ? drawings[drawings.length - 1] : "";
     }).join("\n");
   }
-  function placeholder(pane, text) {
-    pane.textContent = "";
-    var p = document.createElement("p");
-    p.className = "placeholder";
-    p.textContent = text;
-    pane.appendChild(p);
-  }
+  function placeholder(pane, text) { note(pane, "placeholder", text); }
   function clearResults(why) {
     ["graph", "explain", "step", "output"].forEach(function (id) { placeholder($(id), why); });
     $("value").hidden = true;
