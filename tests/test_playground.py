@@ -503,7 +503,7 @@ def test_the_licenses_of_pyodide_and_viz_are_in_the_site_and_linked_from_the_foo
 
     page = urlopen(server).read().decode("utf-8")
     footer = re.search(r"<footer>(.*?)</footer>", page, re.S).group(1)
-    links = dict(re.findall(r'(pyodide|viz) [\d.]+ \(<a href="(licenses/[\w.-]+)"', footer))
+    links = dict(re.findall(r'\b(pyodide|viz) [\d.]+ \(<a href="(licenses/[\w.-]+)"', footer))
     assert set(links) == {"pyodide", "viz"}
     config = json.loads(urlopen(server + "playground.json").read())
     for name, link in links.items():
@@ -517,3 +517,38 @@ def test_the_licenses_of_pyodide_and_viz_are_in_the_site_and_linked_from_the_foo
     viz = urlopen(server + links["viz"]).read().decode("utf-8")
     assert "Copyright (c) Michael Daines" in viz  # viz.js's own notice, Graphviz's named in it
     assert "Graphviz" in viz
+
+
+def test_what_pyodide_and_viz_carry_compiled_and_the_wheels_have_their_licenses(site, server):
+    """CPython inside Pyodide, Graphviz and Expat inside viz.js are shipped as object code: each
+    one's license and source are in licenses/; the graphviz and tqdm wheels keep their license
+    files and are linked from the footer with the license their metadata names."""
+    import zipfile
+    from importlib import metadata
+    from urllib.request import urlopen
+
+    from microgrid.playground import BUNDLED
+
+    config = json.loads(urlopen(server + "playground.json").read())
+    for name, parts in BUNDLED.items():
+        text = urlopen(server + "licenses/" + config["licenses"][name][1]).read().decode("utf-8")
+        for what, source, spdx, notice in parts:
+            assert f"{what}, under {spdx}; its source is at {source}" in text
+            assert notice in text
+            license_text = (ROOT / "microgrid/playground/licenses" / f"{spdx}.txt").read_text()
+            assert license_text.strip() in text
+    # the notice given for CPython is the one the shipped interpreter prints
+    wasm = (site / "pyodide" / "pyodide.asm.wasm").read_bytes()
+    assert BUNDLED["pyodide"][0][3].split(";")[0].encode() in wasm
+    page = urlopen(server).read().decode("utf-8")
+    footer = re.search(r"<footer>(.*?)</footer>", page, re.S).group(1)
+    for name in ("graphviz", "tqdm"):
+        dist = metadata.distribution(name)
+        spdx, file = config["licenses"][name]
+        assert spdx and f'{name} {dist.version} (<a href="licenses/{file}"' in footer
+        text = urlopen(server + "licenses/" + file).read().decode("utf-8")
+        own = [f for f in dist.files if "/licenses/" in f.as_posix()]
+        assert own and all(f.read_text().strip() in text for f in own)
+        wheel = next(w for w in config["wheels"] if w.startswith(name + "-"))
+        names = zipfile.ZipFile(site / "wheels" / wheel).namelist()
+        assert all(f.as_posix() in names for f in own)

@@ -6,9 +6,10 @@ compiled to WebAssembly (Pyodide) and Graphviz compiled to WebAssembly (``@viz-j
 from the npm registry at the versions pinned in ``package.json``/``package-lock.json`` here,
 and the wheels the page installs into Pyodide: microgrid's own, made from the files of this
 package, and graphviz's and tqdm's (``fit(progress=True)``'s bar), made from the installed copies
-microgrid uses. ``licenses/`` holds the licenses of Pyodide and viz-js, linked from the page's
-footer. Served by any static server (``python3 -m http.server -d site``), the page fetches only
-from its own folder.
+microgrid uses. ``licenses/`` holds the licenses of Pyodide and viz-js (with those of CPython,
+Graphviz and Expat, compiled inside them) and of the two wheels, linked from the page's footer.
+Served by any static server (``python3 -m http.server -d site``), the page fetches only from its
+own folder.
 
 Python runs in a Web Worker (``worker.js``), so a cell that never ends can be stopped by ending
 the worker; the worker runs ``runner.run`` on the code, the real package throughout.
@@ -39,6 +40,16 @@ PYODIDE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.
 VIZ = ("viz.js",)
 NPM = {"pyodide": "pyodide", "viz": "@viz-js/viz"}  # the site's folder: the npm package in it
 WHEELS = ("graphviz", "tqdm")  # pure-Python packages microgrid imports, as installed here
+# What the npm packages carry compiled inside them, which their own notices do not cover:
+# {site folder: [(what, where its source is, its license (SPDX), its copyright notice)]}
+BUNDLED = {
+    "pyodide": [("CPython", "https://github.com/python/cpython", "PSF-2.0",
+                 "Copyright (c) 2001 Python Software Foundation; All Rights Reserved")],
+    "viz": [("Graphviz", "https://gitlab.com/graphviz/graphviz", "EPL-1.0", ""),
+            ("Expat", "https://github.com/libexpat/libexpat", "MIT",
+             "Copyright (c) 1998-2000 Thai Open Source Software Center Ltd and Clark Cooper\n"
+             "Copyright (c) 2001-2025 Expat maintainers")],
+}
 NPM_HINT = ("the playground's build needs node and npm: apt install nodejs npm "
             "(or see https://nodejs.org), then run it again")
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # zip entries' time: the same files give the same wheel
@@ -76,6 +87,7 @@ def build(out: str | os.PathLike[str], cache: str | os.PathLike[str] | None = No
                 "viz": _npm_version(modules / "@viz-js" / "viz"),
                 "microgrid": _version(), **{name: metadata.version(name) for name in WHEELS}}
     licenses = _licenses(modules, site / "licenses")
+    licenses.update({name: _wheel_license(name, site / "licenses") for name in WHEELS})
     config = {"wheels": wheels, "versions": versions, "licenses": licenses}
     (site / "playground.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
     page = _asset("index.html")
@@ -187,19 +199,50 @@ def _licenses(modules: Path, folder: Path) -> dict[str, tuple[str, str]]:
         if own:
             parts += [p.read_text(encoding="utf-8", errors="replace") for p in own]
         else:
-            text = resources.files(__name__).joinpath("licenses", f"{spdx}.txt")
-            if not text.is_file():
-                raise PlaygroundError(f"the npm package {package} ships no license file and "
-                                      f"names the license {spdx!r}, whose text the build does "
-                                      f"not have: add it as microgrid/playground/licenses/"
-                                      f"{spdx}.txt")
             parts.append(f"The text of {spdx}, the license the package names "
                          f"(the package ships no license file):\n\n"
-                         + text.read_text(encoding="utf-8"))
+                         + _license_text(spdx, f"the npm package {package}"))
+        for what, source, spdx_inside, notice in BUNDLED.get(name, ()):
+            parts.append(f"Inside {package}, in object code form: {what}, under {spdx_inside}; "
+                         f"its source is at {source}.\n{notice}\n\nThe text of {spdx_inside}:"
+                         f"\n\n" + _license_text(spdx_inside, what))
         file = f"{name}.txt"
         (folder / file).write_text("\n".join(parts), encoding="utf-8")
         found[name] = (spdx, file)
     return found
+
+
+def _license_text(spdx: str, whose: str) -> str:
+    """The text of the license named ``spdx``, from ``licenses/`` beside this file."""
+    text = resources.files(__name__).joinpath("licenses", f"{spdx}.txt")
+    if not text.is_file():
+        raise PlaygroundError(f"{whose} is under {spdx!r}, whose text the build does not have: "
+                              f"add it as microgrid/playground/licenses/{spdx}.txt")
+    return text.read_text(encoding="utf-8")
+
+
+def _wheel_license(name: str, folder: Path) -> tuple[str, str]:
+    """Write the license of the installed distribution ``name`` (its metadata's license name,
+    then the license files it ships) to ``folder``; returns (that name, the file)."""
+    dist = metadata.distribution(name)
+    spdx = dist.metadata.get("License-Expression") or dist.metadata.get("License") or ""
+    own = [f for f in dist.files or [] if _is_license_file(f.as_posix())]
+    if not own:
+        raise PlaygroundError(f"the installed {name} lists no license file, so the page cannot "
+                              f"be given a copy: python -m pip install --force-reinstall {name}")
+    parts = [f"{name} {dist.version} (PyPI), a wheel in wheels/\nLicense: {spdx}\n"]
+    parts += [Path(str(dist.locate_file(f))).read_text(encoding="utf-8", errors="replace")
+              for f in own]
+    file = f"{name}.txt"
+    (folder / file).write_text("\n".join(parts), encoding="utf-8")
+    return spdx, file
+
+
+def _is_license_file(rel: str) -> bool:
+    """A license file of an installed distribution: under its .dist-info's ``licenses/``
+    (PEP 639) or named LICENSE/COPYING/NOTICE in it."""
+    return ".dist-info/" in rel and ("/licenses/" in rel
+                                     or bool(_LICENSE_FILE.match(rel.rsplit("/", 1)[-1])))
 
 
 # --- wheels ----------------------------------------------------------------------------------
@@ -225,8 +268,9 @@ def _installed_wheel(name: str, folder: Path) -> str:
     files = {}
     for f in dist.files or []:
         rel = f.as_posix()
-        if ".dist-info/" in rel or "__pycache__" in rel or rel.startswith(".."):
-            continue
+        if ((".dist-info/" in rel and not _is_license_file(rel)) or "__pycache__" in rel
+                or rel.startswith("..")):
+            continue  # the wheel gets its own METADATA, WHEEL and RECORD; licenses stay
         files[rel] = Path(str(dist.locate_file(f))).read_bytes()
     if not any(rel.endswith(".py") for rel in files):
         raise PlaygroundError(f"the installed {name} does not list its files, so the page "
