@@ -72,6 +72,34 @@ def test_examples_are_the_course_ones_and_end_with_their_graph():
     assert (grads["a"], grads["b"], grads["c"]) == (3.0, 6.0, 9.0)
 
 
+def test_the_chinese_examples_are_the_same_code_with_chinese_comments():
+    """examples/zh/: each example's code as in English (the same syntax tree, where only a
+    printed string may be Chinese), its comments in Chinese, in the same order."""
+    import ast
+    import io
+    import tokenize
+
+    cjk = re.compile("[\u4e00-\u9fff]")
+    english, chinese = list(examples().items()), list(examples("zh").items())
+    assert len(chinese) == len(english) and examples("xx") == examples()
+    assert [t for t, _ in chinese] == ["J = 3(a + bc)", "逻辑回归", "u = ab", "2-2-1 网络"]
+    for (title, en), (_, zh) in zip(english, chinese):
+        en_tree, zh_tree = ast.parse(en), ast.parse(zh)
+        for a, b in zip(ast.walk(en_tree), ast.walk(zh_tree)):
+            if isinstance(a, ast.Constant) and isinstance(b, ast.Constant) and cjk.search(
+                    str(b.value)):
+                b.value = a.value  # a printed remark, translated
+        assert ast.dump(en_tree) == ast.dump(zh_tree), title
+        comments = [t.string for t in tokenize.generate_tokens(io.StringIO(zh).readline)
+                    if t.type == tokenize.COMMENT]
+        english_comments = [t.string for t in tokenize.generate_tokens(io.StringIO(en).readline)
+                            if t.type == tokenize.COMMENT]
+        assert len(comments) == len(english_comments), title
+        for mine, theirs in zip(comments, english_comments):  # formulas alone stay as they are
+            assert cjk.search(mine) or (mine == theirs and not re.search("[a-z]{4}", mine)), mine
+        assert _local(zh)[1].replace("（b 用了两次）", "(b is used twice)") == _local(en)[1]
+
+
 def test_runner_shows_the_last_lines_views_and_its_errors_in_one_line(dot):
     result = json.loads(runner.run(examples()["J = 3(a + bc)"]))
     assert result["error"] is None
@@ -455,17 +483,30 @@ def test_the_language_comes_from_the_address_and_the_switch_changes_it(browser, 
                     .textContent, step: tab("step"), chosen: document.getElementById("lang")
                     .value, html: frame ? frame.srcdoc : "", url: location.href};""")
 
+    def example() -> tuple[str, str]:
+        return browser.execute_script("""const s = document.getElementById("example");
+            return [s.options[s.selectedIndex].textContent, document.getElementById("code")
+                    .value];""")
+
     _open(browser, server + "?lang=zh")
     shown = page()
     assert shown["lang"] == "zh-CN" and shown["run"] == "▶ 运行" and shown["step"] == "逐步演示"
     assert shown["chosen"] == "zh" and 'aria-label="下一步"' in shown["html"]
+    assert example() == list(next(iter(examples("zh").items())))  # the example in Chinese
     assert _step_to_end(browser) > 0  # the Chinese page steps to the engine's end
+    picker = Select(browser.find_element("id", "example"))
+    runs = _runs(browser)
+    picker.select_by_index(1)
+    _after(browser, runs)
+    assert example() == list(list(examples("zh").items())[1])
     runs = _runs(browser)
     Select(browser.find_element("id", "lang")).select_by_value("en")  # the switch re-runs
     _after(browser, runs)
     shown = page()
     assert shown["lang"] == "en" and shown["run"] == "▶ Run" and shown["step"] == "Step through"
     assert 'aria-label="next"' in shown["html"] and shown["url"].endswith("?lang=en")
+    assert example() == list(list(examples().items())[1])  # the same example, now in English
+    assert [o.text for o in picker.options if o.get_attribute("value")] == list(examples())
 
 
 def test_fit_shows_its_progress_bar_and_the_picker_says_when_the_code_is_edited(browser, server):

@@ -91,7 +91,12 @@ def build(out: str | os.PathLike[str], cache: str | os.PathLike[str] | None = No
     config = {"wheels": wheels, "versions": versions, "licenses": licenses}
     (site / "playground.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
     page = _asset("index.html")
-    page = page.replace("{{examples}}", _script_json(examples()))
+    from ..i18n import languages
+
+    # in each language, the examples as [title, code] pairs, in one order: the same index is
+    # the same example, so switching language keeps the example shown
+    page = page.replace("{{examples}}", _script_json(
+        {lang: list(examples(lang).items()) for lang in languages()}))
     footer = []
     for name, version in versions.items():
         item = html.escape(f"{name} {version}")
@@ -115,14 +120,18 @@ def strings() -> dict[str, dict[str, str]]:
     return {lang: page_strings(script, lang) for lang in languages()}
 
 
-def examples() -> dict[str, str]:
-    """The course's examples the page offers, by title: the files in ``examples/``."""
+def examples(lang: str = "en") -> dict[str, str]:
+    """The course's examples the page offers, by title, in the order of their files: those in
+    ``examples/``, or in ``examples/LANG/`` (the same code, its comments in that language)
+    where that folder exists. The title is the first comment up to its colon."""
     folder = resources.files(__name__).joinpath("examples")
+    if lang != "en" and folder.joinpath(lang).is_dir():
+        folder = folder.joinpath(lang)
     found = {}
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if item.name.endswith(".py"):
+        if item.is_file() and item.name.endswith(".py"):
             code = item.read_text(encoding="utf-8")
-            title = code.splitlines()[0].lstrip("# ").split(":")[0].rstrip(".")
+            title = re.split("[:：]", code.splitlines()[0].lstrip("# "))[0].rstrip(".")
             found[title] = code
     return found
 

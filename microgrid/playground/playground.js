@@ -7,6 +7,7 @@
 (function () {
   "use strict";
   var $ = function (id) { return document.getElementById(id); };
+  // {language: [[title, code], ...]}: the same index is the same example in every language
   var examples = JSON.parse($("examples").textContent);
 
   // --- the language: ?lang=zh in the address, else the browser's, else English --------------
@@ -57,7 +58,10 @@
   });
   chooser.value = lang;
   chooser.addEventListener("change", function () {
+    var shown = exampleShown();  // an example stays the same example, in the new language
     lang = chooser.value;
+    if (shown !== "") { code.value = exampleList()[shown][1]; }
+    titleExamples();
     var url = new URL(location.href);
     url.searchParams.set("lang", lang);  // a shared link keeps the language
     history.replaceState(null, "", url.href);
@@ -75,23 +79,31 @@
 
   // --- examples and the shared link --------------------------------------------------------
   var select = $("example");
-  Object.keys(examples).forEach(function (title) {
+  function exampleList() { return examples[lang] || examples.en; }
+  exampleList().forEach(function (pair, i) {
     var option = document.createElement("option");
-    option.value = title;
-    option.textContent = title;
+    option.value = String(i);
     select.appendChild(option);
   });
+  function titleExamples() {
+    exampleList().forEach(function (pair, i) { select.options[i].textContent = pair[0]; });
+  }
+  titleExamples();
+  // the index of the example the editor holds, in the page's language; "" when none
+  function exampleShown() {
+    var list = exampleList();
+    for (var i = 0; i < list.length; i++) { if (list[i][1] === code.value) { return String(i); } }
+    return "";
+  }
   // shown while the code is not an example's (edited, or opened from a link); not offered
   var neutral = document.createElement("option");
   neutral.value = "";
   neutral.textContent = "\u2014";
   neutral.disabled = neutral.hidden = true;
   select.appendChild(neutral);
-  function showExample() {
-    select.value = examples[select.value] === code.value ? select.value : "";
-  }
+  function showExample() { select.value = exampleShown(); }
   select.addEventListener("change", function () {
-    code.value = examples[select.value];
+    code.value = exampleList()[+select.value][1];
     runCode();
   });
 
@@ -129,7 +141,7 @@
     showExample();
     pendingRun = true;
   } else {
-    code.value = examples[select.value];
+    code.value = exampleList()[0][1];
     pendingRun = true;  // the first example runs as soon as Python is ready
   }
 
