@@ -10,8 +10,8 @@ Wrapping a sentence is one change in the code, ``"..."`` -> ``_("...")`` (``from
 _``); then ``update``, translate the new ``msgstr ""`` entries in
 ``microgrid/locale/zh/LC_MESSAGES/microgrid.po`` (with the words of ``docs/glossary.md``), and
 ``compile``. The sentences are found by reading the package's Python with ``ast`` (every
-``_("...")`` and ``N_("...")`` with a literal string) and its scripts (``*.js``) with the
-marker the page uses, ``_("...")``.
+``_("...")`` and ``N_("...")`` with a literal string), its scripts (``*.js``) with the
+marker the page uses, ``_("...")``, and the comments of the playground's examples.
 
 The compiler writes GNU ``.mo`` files as ``msgfmt`` does (no hash table, which gettext does
 not need), byte for byte the same for the same ``.po``, so a test can tell that a committed
@@ -40,6 +40,7 @@ HEADER = ("Project-Id-Version: microgrid\n"
 
 sys.path.insert(0, str(ROOT))
 from microgrid.i18n import script_messages  # noqa: E402 - after the checkout is on the path
+from microgrid.playground import comments  # noqa: E402
 
 
 @dataclass
@@ -78,6 +79,10 @@ def extract(package: Path = PACKAGE) -> tuple[dict[str, list[str]], list[str]]:
             elif not isinstance(arg, ast.Name) and not isinstance(arg, ast.Attribute):
                 problems.append(f"{place}: {node.func.id}() needs one literal sentence")
         problems += _shadowed(tree, where)
+    for path in sorted((package / "playground" / "examples").glob("*.py")):
+        where = path.relative_to(package.parent).as_posix()  # the examples' comments
+        for first, _, _, message in comments(path.read_text(encoding="utf-8")):
+            found.setdefault(message, []).append(f"{where}:{first}")
     for path in sorted(package.rglob("*.js")):
         where = path.relative_to(package.parent).as_posix()
         for message in script_messages(path.read_text(encoding="utf-8")):

@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import textwrap
+import tokenize
 import zipfile
 from importlib import metadata, resources
 from pathlib import Path
@@ -121,19 +122,53 @@ def strings() -> dict[str, dict[str, str]]:
 
 
 def examples(lang: str = "en") -> dict[str, str]:
-    """The course's examples the page offers, by title, in the order of their files: those in
-    ``examples/``, or in ``examples/LANG/`` (the same code, its comments in that language)
-    where that folder exists. The title is the first comment up to its colon."""
+    """The course's examples the page offers, by title, in the order of their files in
+    ``examples/``: the same code in every language, its comments translated through the
+    catalog like any other sentence. The title is the first comment up to its colon."""
     folder = resources.files(__name__).joinpath("examples")
-    if lang != "en" and folder.joinpath(lang).is_dir():
-        folder = folder.joinpath(lang)
     found = {}
     for item in sorted(folder.iterdir(), key=lambda p: p.name):
         if item.is_file() and item.name.endswith(".py"):
-            code = item.read_text(encoding="utf-8")
+            code = _translate_comments(item.read_text(encoding="utf-8"), lang)
             title = re.split("[:：]", code.splitlines()[0].lstrip("# "))[0].rstrip(".")
             found[title] = code
     return found
+
+
+def comments(code: str) -> list[tuple[int, int, int, str]]:
+    """An example's comments as the catalog's sentences: [(first line, last line, column,
+    text)]. Whole-line comments one under another are one sentence (their lines joined by
+    newlines, so a sentence is never cut in two); a comment after code is one of its own."""
+    found: list[tuple[int, int, int, str]] = []
+    lines = code.splitlines()
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type != tokenize.COMMENT:
+            continue
+        (row, col), text = token.start, token.string[1:].strip()
+        alone = not lines[row - 1][:col].strip()
+        if alone and found and found[-1][1] == row - 1 and found[-1][2] == col and (
+                not lines[row - 2][:col].strip()):
+            first, _, _, before = found.pop()
+            found.append((first, row, col, before + "\n" + text))
+        else:
+            found.append((row, row, col, text))
+    return found
+
+
+def _translate_comments(code: str, lang: str) -> str:
+    """``code`` with each of its comments (see ``comments``) in ``lang``."""
+    from ..i18n import _, language
+
+    lines = code.splitlines(keepends=True)
+    with language(lang):
+        for first, last, col, text in reversed(comments(code)):
+            said = _(text).split("\n")
+            head = lines[first - 1][:col]
+            if head.strip():  # after code: the code, then the comment on the same line
+                lines[first - 1] = f"{head}# {said[0]}\n"
+            else:
+                lines[first - 1:last] = [f"{head}# {line}\n" for line in said]
+    return "".join(lines)
 
 
 # --- npm -------------------------------------------------------------------------------------

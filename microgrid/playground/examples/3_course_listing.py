@@ -16,6 +16,6 @@ J.backward()
 print("dv =", v.grad)
 print("du =", u.grad)
 print("da =", a.grad)
-print("db =", b.grad, "(b is used twice)")
+print("db =", b.grad)  # b is used twice: in u = ab and in J = 2(v + b)
 print("dc =", c.grad)
 J
