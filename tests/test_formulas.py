@@ -4,6 +4,7 @@ The formulas are compared as SymPy expressions (their difference simplifies to 0
 strings; the batch formulas are computed with NumPy and compared with ``value_and_grad``.
 """
 
+import math
 import subprocess
 import sys
 
@@ -251,3 +252,22 @@ def test_batch_formulas_of_named_features():
     got = B.evaluate(0.3, -0.5, 0.1, X[:, 0], X[:, 1], Y)
     assert [got["J"], got["dw1"], got["dw2"], got["db"]] == pytest.approx([J, dw1, dw2, db],
                                                                           rel=1e-10)
+
+
+@pytest.mark.parametrize("name", sorted(mg.engine.ops.OPS))
+def test_each_ops_sympy_form_computes_its_forward(name):
+    """The op table's ``sympy`` form, evaluated as formulas are (NumPy, with the op table's own
+    arrays for σ, relu, step), gives the op's forward; gate gives its value where it passes."""
+    from test_ops import op_points
+
+    from microgrid.static.formulas import expression, numpy_functions
+
+    op = mg.engine.ops.OPS[name]
+    symbols = sp.symbols("x y")[:op.arity]
+    f = sp.lambdify(symbols, expression(name, list(symbols)),
+                    modules=[numpy_functions(np), "numpy"])
+    for args in op_points(op):
+        if name == "gate" and args[1] == 0:
+            continue  # the zero test is the derivative's, not the formula's
+        assert math.isclose(float(f(*args)), op.forward(*args), rel_tol=1e-12), args
+

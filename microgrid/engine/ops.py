@@ -125,13 +125,13 @@ class Op:
     """One op: read by the eager engine, the backward pass, the views, the code generator and
     the exports. A field per fact, so that a new op is one entry and a new use reads a field."""
 
-    __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "rule",
+    __slots__ = ("name", "symbol", "arity", "forward", "grads", "code", "array", "sympy", "rule",
                  "formula", "tex", "tex_rule", "function",
                  "operands", "symmetric", "torch", "jax", "gates", "masks", "shortcut")
 
     def __init__(self, name: str, *, symbol: str, forward: Callable[..., float],
                  grads: Callable[..., tuple], code: str, array: Callable[..., Any],
-                 rule: tuple[str, ...],
+                 rule: tuple[str, ...], sympy: Callable[..., Any] | None = None,
                  formula: str | None = None, tex: str | None = None,
                  tex_rule: tuple[str, ...] | None = None, function: str | None = None,
                  operands: tuple[str, ...], torch: str, jax: str,
@@ -144,6 +144,9 @@ class Op:
         self.grads = grads  # local derivatives d out/d x (, d out/d y), on floats or on Values
         self.code = code  # the static graph's line, e.g. "{x} * {y}"
         self.array = array  # forward on NumPy arrays: array(np, x[, y])
+        # forward on SymPy expressions, for derived formulas: sympy(S, x[, y]), S holding
+        # SymPy's functions and microgrid's own (sigmoid, relu, step); None: no formula
+        self.sympy = sympy
         self.rule = rule  # each local derivative as text, "{x}" "{y}" "{out}" naming operands
         # how the views write it: the forward as text ("{x} · {y}": the course writes b·c where
         # the drawing's op node says ×) and in LaTeX, and each rule in LaTeX. Every template is
@@ -221,6 +224,7 @@ ADD = _op(
     tex="{x} + {y}",
     tex_rule=("1", "1"),
     array=lambda np, x, y: x + y,
+    sympy=lambda S, x, y: x + y,
     torch="{x} + {y}",
     jax="{x} + {y}",
     symbol="+",
@@ -238,6 +242,7 @@ SUB = _op(
     tex="{x} - {y}",
     tex_rule=("1", "-1"),
     array=lambda np, x, y: x - y,
+    sympy=lambda S, x, y: x - y,
     torch="{x} - {y}",
     jax="{x} - {y}",
     symbol="−",
@@ -254,6 +259,7 @@ MUL = _op(
     tex=r"{x} \cdot {y}",
     tex_rule=("{y}", "{x}"),
     array=lambda np, x, y: x * y,
+    sympy=lambda S, x, y: x * y,
     torch="{x} * {y}",
     jax="{x} * {y}",
     symbol="×",
@@ -273,6 +279,7 @@ DIV = _op(
     tex_rule=(r"\frac{1}{{y}}", r"-\frac{{x}}{{y}^{2}}"),
     function="div",
     array=lambda np, x, y: np.divide(x, y),
+    sympy=lambda S, x, y: x / y,
     torch="torch.div({x}, {y})",
     jax="jnp.divide({x}, {y})",
     symbol="÷",
@@ -291,6 +298,7 @@ POW = _op(
     tex_rule=(r"{y} \cdot {x}^{{y}-1}", r"{x}^{{y}} \cdot \ln {x}"),
     function="power",
     array=lambda np, x, y: _pow_array(np, x, y),
+    sympy=lambda S, x, y: x ** y,
     torch="torch.pow({x}, {y})",
     jax="jnp.power({x}, {y})",
     symbol="^",
@@ -306,6 +314,7 @@ NEG = _op(
     tex="-{x}",
     tex_rule=("-1",),
     array=lambda np, x: -x,
+    sympy=lambda S, x: -x,
     torch="-{x}",
     jax="-{x}",
     symbol="−",
@@ -323,6 +332,7 @@ EXP = _op(
     tex=r"\exp({x})",
     tex_rule=(r"\exp({x})",),
     array=lambda np, x: np.exp(x),
+    sympy=lambda S, x: S.exp(x),
     torch="torch.exp({x})",
     jax="jnp.exp({x})",
     symbol="exp",
@@ -340,6 +350,7 @@ LOG = _op(
     tex=r"\log({x})",
     tex_rule=(r"\frac{1}{{x}}",),
     array=lambda np, x: np.log(x),
+    sympy=lambda S, x: S.log(x),
     torch="torch.log({x})",
     jax="jnp.log({x})",
     symbol="log",
@@ -356,6 +367,7 @@ SIGMOID = _op(
     tex=r"\sigma({x})",
     tex_rule=(r"\sigma (1-\sigma )",),
     array=lambda np, x: _np_sigmoid(np, x),
+    sympy=lambda S, x: S.sigmoid(x),
     torch="torch.sigmoid({x})",
     jax="jax.nn.sigmoid({x})",
     symbol="σ",
@@ -372,6 +384,7 @@ TANH = _op(
     tex=r"\tanh({x})",
     tex_rule=(r"1-\tanh ^{2}",),
     array=lambda np, x: np.tanh(x),
+    sympy=lambda S, x: S.tanh(x),
     torch="torch.tanh({x})",
     jax="jnp.tanh({x})",
     symbol="tanh",
@@ -390,6 +403,7 @@ RELU = _op(
     tex=r"\operatorname{ReLU}({x})",
     tex_rule=(r"\operatorname{step}({x})",),
     array=lambda np, x: np.where(x > 0, x, np.where(np.isnan(x), x, 0.0)),
+    sympy=lambda S, x: S.relu(x),
     torch="torch.relu({x})",
     jax="jax.nn.relu({x})",
     symbol="ReLU",
@@ -408,6 +422,7 @@ STEP = _op(
     tex=r"\operatorname{step}({x})",
     tex_rule=("0",),
     array=lambda np, x: np.where(x > 0, 1.0, 0.0),
+    sympy=lambda S, x: S.step(x),
     torch="({x} > 0).double()",
     jax="jnp.where({x} > 0, 1.0, 0.0)",
     symbol="step",
@@ -426,6 +441,7 @@ STOP = _op(
     tex=r"\operatorname{stop}({x})",
     tex_rule=("0",),
     array=lambda np, x: x,
+    sympy=lambda S, x: S.stop_gradient(x),
     torch="{x}.detach()",
     jax="jax.lax.stop_gradient({x})",
     symbol="stop",
@@ -446,6 +462,7 @@ GATE = _op(
     tex_rule=(r"1 \text{ where } {y} \neq 0 \text{, else } 0", "0"),
     function="gate",
     array=lambda np, x, y: np.where(y == 0, 0.0, x),
+    sympy=lambda S, x, y: x,  # the formula of a derivative: x wherever the test passes
     torch="torch.where({y} == 0, torch.zeros_like({y}), {x})",
     jax="jnp.where({y} == 0, 0.0, {x})",
     symbol="gate",

@@ -30,9 +30,12 @@ checked against ``value_and_grad``.
 
 from __future__ import annotations
 
+import functools
 import math
+import types
 from typing import Any
 
+from ..engine.ops import OPS
 from ..engine.value import Value
 from ..i18n import N_, gettext
 from .arguments import leaves
@@ -89,11 +92,8 @@ def functions() -> dict[str, Any]:
 
 
 def numpy_functions(np: Any) -> dict[str, Any]:
-    """The same functions on NumPy arrays, for evaluating formulas."""
-    return {"sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
-            "relu": lambda z: np.maximum(z, 0.0),
-            "step": lambda z: (z > 0).astype(float),
-            "stop_gradient": lambda z: z}
+    """The same functions on NumPy arrays, for evaluating formulas: the op table's own."""
+    return {name: functools.partial(OPS[name].array, np) for name in functions()}
 
 
 def number(x: float) -> Any:
@@ -109,30 +109,13 @@ def number(x: float) -> Any:
 
 
 def expression(op: str, args: list[Any]) -> Any:
-    """``op`` applied to SymPy expressions, as the op table's forward computes it."""
+    """``op`` applied to SymPy expressions: the op table's ``sympy`` form."""
+    form = OPS[op].sympy
+    if form is None:
+        raise ValueError(gettext("formulas: no SymPy form for the op {op}", op=repr(op)))
     sp = _sympy()
-    fn = functions()
-    x = args[0]
-    y = args[1] if len(args) > 1 else None
-    if op == "add":
-        return x + y
-    if op == "sub":
-        return x - y
-    if op == "mul":
-        return x * y
-    if op == "div":
-        return x / y
-    if op == "pow":
-        return x ** y
-    if op == "neg":
-        return -x
-    if op in ("exp", "log", "tanh"):
-        return getattr(sp, op)(x)
-    if op in fn:
-        return fn[op](x)
-    if op == "gate":  # a derivative's zero test: x itself wherever it passes
-        return x
-    raise ValueError(gettext("formulas: no SymPy form for the op {op}", op=repr(op)))
+    return form(types.SimpleNamespace(exp=sp.exp, log=sp.log, tanh=sp.tanh, **functions()),
+                *args)
 
 
 # --- the result --------------------------------------------------------------------------------
