@@ -1,5 +1,6 @@
 """Shared fixtures."""
 
+import json
 import os
 import shutil
 
@@ -122,3 +123,13 @@ def headless_chromium(window: str, *arguments: str):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return webdriver.Chrome(service=Service(driver_path), options=options)
+
+
+def requests_sent(driver) -> list[str]:
+    """The URLs the page asked for since the log was last read (from the performance log)."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls

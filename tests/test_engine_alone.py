@@ -48,10 +48,10 @@ def test_the_checker_sees_a_module_level_import(tmp_path):
     assert module_level_imports(bad) == ["os", "..static.trace"]
 
 
-def test_the_engine_runs_loaded_as_a_package_of_its_own(tmp_path):
-    """Loaded under another name, with no microgrid package around it: the course's graph is
-    built and differentiated, no_grad works, and no module of static/ or view/ is loaded."""
-    script = textwrap.dedent(f"""
+def engine_alone(body: str) -> str:
+    """A script that loads ``microgrid/engine/`` as a package of its own, named
+    ``engine_alone`` and bound to ``engine``, then runs ``body``."""
+    return textwrap.dedent(f"""
         import importlib.util, sys
         spec = importlib.util.spec_from_file_location(
             "engine_alone", {str(ENGINE / "__init__.py")!r},
@@ -59,6 +59,13 @@ def test_the_engine_runs_loaded_as_a_package_of_its_own(tmp_path):
         engine = importlib.util.module_from_spec(spec)
         sys.modules["engine_alone"] = engine
         spec.loader.exec_module(engine)
+    """) + textwrap.dedent(body)
+
+
+def test_the_engine_runs_loaded_as_a_package_of_its_own(tmp_path):
+    """Loaded under another name, with no microgrid package around it: the course's graph is
+    built and differentiated, no_grad works, and no module of static/ or view/ is loaded."""
+    script = engine_alone("""
         Value = engine.Value
         a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
         J = 3 * (a + b * c)

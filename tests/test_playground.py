@@ -26,7 +26,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import headless_chromium
+from conftest import headless_chromium, requests_sent
 
 import microgrid as mg
 from microgrid.playground import NPM_HINT, _package_wheel, examples, runner
@@ -316,15 +316,6 @@ def _step_to_end(driver) -> int:
         driver.switch_to.default_content()
 
 
-def _requests(driver) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
-
-
 def test_each_example_runs_draws_the_engines_grads_and_steps_to_the_end(browser, server,
                                                                           tmp_path):
     from selenium.webdriver.support.select import Select
@@ -359,7 +350,7 @@ def test_each_example_runs_draws_the_engines_grads_and_steps_to_the_end(browser,
     code = browser.find_element("id", "code")
     code.send_keys(Keys.CONTROL, Keys.ENTER)
     assert _after(browser, runs)["error"] is None
-    outside = [u for u in _requests(browser) if not u.startswith((server, "data:", "about:"))]
+    outside = [u for u in requests_sent(browser) if not u.startswith((server, "data:", "about:"))]
     assert outside == []
 
 

@@ -6,6 +6,7 @@ temporary folder."""
 from __future__ import annotations
 
 import pytest
+from conftest import course_values
 from test_stepping_browser import _errors, _open, _state, browser  # noqa: F401  (a fixture)
 
 import microgrid as mg
@@ -14,14 +15,7 @@ from microgrid.view.names import node_names
 
 
 def _course():
-    a, b, c = Value(5.0, label="a"), Value(3.0, label="b"), Value(2.0, label="c")
-    u = b * c
-    u.label = "u"
-    v = a + u
-    v.label = "v"
-    J = 3 * v
-    J.label = "J"
-    return J
+    return course_values()[0]
 
 
 def _quiz(driver):

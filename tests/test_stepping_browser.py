@@ -8,13 +8,12 @@ several steps are saved in each test's temporary folder (``--basetemp`` keeps th
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 
 import pytest
-from conftest import headless_chromium
+from conftest import headless_chromium, requests_sent
 
 import microgrid as mg
 from microgrid import Value
@@ -55,16 +54,7 @@ def _open(driver, path: Path) -> list[str]:
     driver.get_log("browser")
     driver.get(path.resolve().as_uri())
     driver.find_element("css selector", ".mg-step[data-step]")  # the script has run
-    return _requests(driver)
-
-
-def _requests(driver) -> list[str]:
-    urls = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
+    return requests_sent(driver)
 
 
 def _errors(driver) -> list[str]:

@@ -14,10 +14,10 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from test_engine_alone import engine_alone
 from test_pictures import PNG_MAGIC, cjk_font  # noqa: F401  (a fixture)
 
 import microgrid as mg
@@ -25,7 +25,6 @@ from microgrid import Value
 from microgrid.i18n import language, set_language
 from microgrid.view.tree import tree
 
-ROOT = Path(__file__).resolve().parent.parent
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -239,15 +238,7 @@ def test_a_traced_branch_is_refused_in_chinese_naming_the_line():
 
 def test_the_engine_alone_speaks_chinese_from_the_catalog_beside_it(tmp_path):
     """Loaded as a package of its own, the engine still finds microgrid/locale next to it."""
-    engine = ROOT / "microgrid" / "engine"
-    script = textwrap.dedent(f"""
-        import importlib.util, sys
-        spec = importlib.util.spec_from_file_location(
-            "engine_alone", {str(engine / "__init__.py")!r},
-            submodule_search_locations=[{str(engine)!r}])
-        engine = importlib.util.module_from_spec(spec)
-        sys.modules["engine_alone"] = engine
-        spec.loader.exec_module(engine)
+    script = engine_alone("""
         with engine.no_grad():
             y = engine.Value(2.0) * 3
         try:
